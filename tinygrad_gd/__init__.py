@@ -1,0 +1,23 @@
+"""tinygrad_gd: a small, readable reverse-mode autodiff framework and the optimizers that use it.
+
+>>> import tinygrad_gd as tg
+>>> x = tg.tensor([3.0], requires_grad=True)
+>>> (x ** 2).sum().backward()
+>>> x.grad.tolist()
+[6.0]
+"""
+
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import cuda_available
+from .creation import (arange, eye, full, linspace, manual_seed, ones, ones_like, rand, rand_like,
+                       randint, randn, randn_like, tensor, zeros, zeros_like)
+from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, cos, dot, exp,
+                        flatten, log, log_softmax, logsumexp, matmul, maximum, mean, minimum, norm,
+                        outer, pad, permute, relu, reshape, sigmoid, sin, softmax, split, sqrt,
+                        squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where)
+from .functional import grad, hessian, hvp, jacobian, jvp, vjp
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
+from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
+
+bool = bool_  # noqa: A001 - torch's name: tg.bool
+__version__ = "0.1.0"

@@ -1,0 +1,314 @@
+"""The tape: ``Function`` (one class per primitive), grad mode, and the reverse-mode engine.
+
+A ``Function`` computes its forward pass on raw backend arrays and its backward pass on **Tensors**
+made of other differentiable operations. So when ``create_graph=True`` the backward pass is itself
+recorded, and differentiating it again gives second (and higher) derivatives.
+
+The graph is a DAG of ``Function`` nodes; every node has exactly one output tensor, and
+``tensor._ctx`` is the node that made it (``None`` for leaves). ``backward`` walks it in reverse
+topological order, found without recursion.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True when operations are being recorded for backward."""
+    return _GradMode.enabled
+
+
+class _GradModeContext:
+    """Base of ``no_grad``/``enable_grad``: a context manager that also works as a decorator."""
+
+    mode = True
+
+    def __enter__(self) -> None:
+        self._prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _GradMode.enabled = self._prev
+
+    def __call__(self, func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):  # noqa: N801 - torch's name
+    """Stop recording operations (inference, optimizer updates).
+
+    >>> import tinygrad_gd as tg
+    >>> x = tg.ones(2, requires_grad=True)
+    >>> with tg.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):  # noqa: N801 - torch's name
+    """Record operations again inside a ``no_grad`` block (or as a decorator)."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801 - torch's name
+    """Set grad mode to ``mode`` inside the block."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+    def __call__(self, func: Callable) -> Callable:
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class Function:
+    """A differentiable primitive: ``forward`` on arrays, ``backward`` on Tensors.
+
+    Subclasses set ``saves_inputs``/``saves_output`` to say what backward reads (so in-place
+    changes of exactly those tensors are caught) and ``is_view`` when the output may share memory
+    with the first input (so both share one version counter).
+    """
+
+    __slots__ = ("inputs", "versions", "out_ref", "freed", "__dict__")
+    saves_inputs = True
+    saves_output = False
+    is_view = False
+
+    def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad: Tensor) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
+        """Run ``forward`` on the inputs' arrays and, when grads are on, record the node."""
+        device = inputs[0]._device
+        for t in inputs:
+            if t._device != device:
+                raise RuntimeError(
+                    f"{cls.__name__}: expected all tensors on one device, "
+                    f"found {device} and {t._device}"
+                )
+        fn = cls.__new__(cls)
+        data = fn.forward(*[t.data for t in inputs], **kwargs)
+        requires = _GradMode.enabled and any(t.requires_grad for t in inputs)
+        out = inputs[0]._make(data, device, requires)
+        if cls.is_view:
+            out._version = inputs[0]._version
+        if requires:
+            fn.inputs = inputs
+            fn.freed = False
+            if cls.saves_inputs:
+                fn.versions = tuple(t._version[0] for t in inputs)
+            else:
+                fn.versions = None
+            if cls.saves_output:
+                fn.out_ref = (weakref.ref(out), out._version[0])
+            out._ctx = fn
+        return out
+
+    def needs_grad(self, i: int) -> bool:
+        """Whether input ``i`` wants a gradient (skip work for the ones that do not)."""
+        return self.inputs[i].requires_grad
+
+    @property
+    def output(self) -> Tensor:
+        """The output tensor (kept alive by whichever node passed the gradient here)."""
+        out = self.out_ref[0]()
+        if out is None:  # pragma: no cover - the engine keeps consumers alive until the end
+            raise RuntimeError(f"{type(self).__name__}: its output was freed before backward")
+        return out
+
+    def check_versions(self) -> None:
+        """Raise if a tensor this node saved was changed in place after the forward pass."""
+        if self.versions is not None:
+            for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
+                if t._version[0] != v:
+                    raise _modified_error(self, f"input {i} {tuple(t.shape)}", t._version[0], v)
+        if self.saves_output:
+            ref, v = self.out_ref
+            out = ref()
+            if out is not None and out._version[0] != v:
+                raise _modified_error(self, f"output {tuple(out.shape)}", out._version[0], v)
+
+    def parents(self) -> Iterable[Function]:
+        for t in self.inputs:
+            if t._ctx is not None:
+                yield t._ctx
+
+    def release(self) -> None:
+        """Drop references to saved tensors: the graph cannot be walked again after this."""
+        self.inputs = ()
+        self.versions = None
+        self.freed = True
+
+
+def _modified_error(fn: Function, what: str, now: int, then: int) -> RuntimeError:
+    return RuntimeError(
+        f"{type(fn).__name__}'s {what} was saved for backward and then modified in place "
+        f"(its version is {now}, expected {then}); clone it before changing it, or change it "
+        "after backward"
+    )
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Specify retain_graph=True on the first backward() or "
+    "tg.grad() call if you need to backward through the graph again."
+)
+
+
+def _topological_counts(roots: Sequence[Function]) -> dict[Function, int]:
+    """Count, for each node reachable from ``roots``, how many consumers it has in the subgraph."""
+    counts: dict[Function, int] = {}
+    stack = list(roots)
+    for fn in roots:
+        counts.setdefault(fn, 0)
+    seen = set()
+    while stack:
+        fn = stack.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        if fn.freed:
+            raise RuntimeError(_FREED_MESSAGE)
+        for parent in fn.parents():
+            counts[parent] = counts.get(parent, 0) + 1
+            if parent not in seen:
+                stack.append(parent)
+    return counts
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Tensor] | None = None,
+) -> list[Tensor | None] | None:
+    """The engine behind ``Tensor.backward`` and ``tg.grad``.
+
+    With ``capture=None`` the gradients of leaves are accumulated into their ``.grad``; otherwise the
+    gradients of the tensors in ``capture`` (leaves or not) are returned and ``.grad`` is untouched.
+    """
+    grads: dict[Function, Tensor] = {}
+    # with ``capture``, the gradients of the captured leaves, keyed by id (Tensors hash by value)
+    leaf_grads: dict[int, Tensor | None] = {id(t): None for t in capture or () if t._ctx is None}
+    root_fns = []
+    for t, g in zip(roots, root_grads):
+        if t._ctx is None:  # a leaf root: its gradient is the seed itself
+            _deliver_leaf(t, g, capture, leaf_grads, create_graph)
+            continue
+        fn = t._ctx
+        grads[fn] = grads[fn] + g if fn in grads else g
+        root_fns.append(fn)
+    counts = _topological_counts(root_fns)
+    captured_fns: dict[Function, int] = {}
+    if capture is not None:
+        for i, t in enumerate(capture):
+            if t._ctx is not None:
+                captured_fns[t._ctx] = i
+    results: list[Tensor | None] = [None] * len(capture) if capture is not None else []
+
+    ready = [fn for fn in dict.fromkeys(root_fns) if counts[fn] == 0]
+    visited: list[Function] = []
+    with _GradModeContextFor(create_graph):
+        while ready:
+            fn = ready.pop()
+            visited.append(fn)
+            grad = grads.pop(fn, None)
+            if fn in captured_fns:
+                results[captured_fns[fn]] = grad
+            input_grads: Any = None
+            if grad is not None:
+                fn.check_versions()
+                input_grads = fn.backward(grad)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+            seen_ids: set[int] = set()
+            for i, t in enumerate(fn.inputs):
+                g = input_grads[i] if input_grads is not None else None
+                if g is not None and t.requires_grad:
+                    g = _fit(g, t)
+                    if id(g) in seen_ids:  # one array handed to two inputs: keep them apart
+                        g = g.clone()
+                    seen_ids.add(id(g))
+                    if t._ctx is None:
+                        _deliver_leaf(t, g, capture, leaf_grads, create_graph)
+                    else:
+                        parent = t._ctx
+                        grads[parent] = grads[parent] + g if parent in grads else g
+                parent = t._ctx
+                if parent is not None:
+                    counts[parent] -= 1
+                    if counts[parent] == 0:
+                        ready.append(parent)
+    if not retain_graph:
+        for fn in visited:
+            fn.release()
+    if capture is None:
+        return None
+    for i, t in enumerate(capture):
+        if t._ctx is None:
+            results[i] = leaf_grads.get(id(t))
+    return results
+
+
+class _GradModeContextFor(_GradModeContext):
+    """Grad mode for the backward pass: recording only when ``create_graph`` is set."""
+
+    def __init__(self, create_graph: bool) -> None:
+        self.mode = create_graph
+
+
+def _fit(g: Tensor, t: Tensor) -> Tensor:
+    """Reduce a broadcast gradient to the input's shape and dtype (once, here, not in every op)."""
+    if g.shape != t.shape:
+        g = g.sum_to(t.shape)
+    if g.dtype != t.dtype:
+        g = g.to(t.dtype)
+    return g
+
+
+def _deliver_leaf(
+    t: Tensor,
+    g: Tensor,
+    capture: Sequence[Tensor] | None,
+    leaf_grads: dict[int, Tensor | None],
+    create_graph: bool,
+) -> None:
+    if capture is not None:
+        key = id(t)
+        if key in leaf_grads:
+            prev = leaf_grads[key]
+            leaf_grads[key] = g if prev is None else prev + g
+        return
+    if not create_graph:
+        g = g.detach()
+    t.grad = g if t.grad is None else t.grad + g

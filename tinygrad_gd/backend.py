@@ -1,0 +1,203 @@
+"""The one place that knows NumPy from CuPy.
+
+Everything else in the library is written once against an array module ``xp`` that this file hands
+out: ``numpy`` for ``"cpu"`` and ``cupy`` for ``"cuda"`` / ``"cuda:N"``. The few calls where the two
+differ (scatter-add, strided windows, ``erf``, device transfers, random generators) live here too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+try:  # CuPy is optional (the ``cuda`` extra); without it only "cpu" exists.
+    import cupy as _cupy
+except Exception:  # noqa: BLE001 - any import failure (no CUDA driver, ABI) means "no GPU"
+    _cupy = None
+
+Array = Any  # numpy.ndarray or cupy.ndarray
+
+DTYPES = {
+    "float16": np.float16,
+    "float32": np.float32,
+    "float64": np.float64,
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "bool": np.bool_,
+}
+_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int64"}
+
+
+def parse_dtype(dtype: Any) -> np.dtype:
+    """Turn ``"float32"``, ``np.float64``, ``tg.int64``... into a ``numpy.dtype``; reject the rest."""
+    if isinstance(dtype, str):
+        name = _ALIASES.get(dtype, dtype)
+        if name not in DTYPES:
+            raise TypeError(f"unknown dtype {dtype!r}; expected one of {sorted(DTYPES)}")
+        return np.dtype(DTYPES[name])
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}; expected one of {sorted(DTYPES)}") from None
+    if dt.name not in DTYPES:
+        raise TypeError(f"unsupported dtype {dt.name!r}; expected one of {sorted(DTYPES)}")
+    return dt
+
+
+def is_floating(dtype: np.dtype) -> bool:
+    """True for float16/32/64: the dtypes that can carry gradients."""
+    return dtype.kind == "f"
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and sees at least one GPU."""
+    if _cupy is None:
+        return False
+    try:
+        return _cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # noqa: BLE001 - CUDA runtime errors all mean "no usable GPU"
+        return False
+
+
+def parse_device(device: Any) -> str:
+    """Normalise ``None``/``"cpu"``/``"cuda"``/``"cuda:N"`` to ``"cpu"`` or ``"cuda:N"``.
+
+    Raises a ``RuntimeError`` that says what is missing when a GPU is asked for and cannot be used.
+    """
+    if device is None:
+        return "cpu"
+    name = str(device).strip().lower()
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda" or name.startswith("cuda:"):
+        index_text = name[5:] if name.startswith("cuda:") else "0"
+        if not index_text.isdigit():
+            raise ValueError(f"bad device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+        if _cupy is None:
+            raise RuntimeError(
+                f"device {device!r} needs CuPy, which is not installed; "
+                "install it with: pip install 'tinygrad_gd[cuda]'"
+            )
+        if not cuda_available():
+            raise RuntimeError(f"device {device!r} asked for, but CuPy sees no CUDA GPU")
+        index = int(index_text)
+        count = _cupy.cuda.runtime.getDeviceCount()
+        if index >= count:
+            raise RuntimeError(f"device {device!r} asked for, but only {count} GPU(s) exist")
+        return f"cuda:{index}"
+    raise ValueError(f"bad device {device!r}; expected 'cpu', 'cuda' or 'cuda:N'")
+
+
+def get_xp(device: str):
+    """The array module for a (normalised) device string."""
+    return np if device == "cpu" else _cupy
+
+
+def device_of(array: Array) -> str:
+    """The device string of a backend array."""
+    if isinstance(array, np.ndarray) or _cupy is None:
+        return "cpu"
+    if isinstance(array, _cupy.ndarray):
+        return f"cuda:{array.device.id}"
+    return "cpu"
+
+
+def is_array(obj: Any) -> bool:
+    """True for a NumPy or CuPy array."""
+    return isinstance(obj, np.ndarray) or (_cupy is not None and isinstance(obj, _cupy.ndarray))
+
+
+def to_device(array: Array, device: str) -> Array:
+    """Copy ``array`` to ``device`` (no copy when it is already there)."""
+    if device == "cpu":
+        if isinstance(array, np.ndarray):
+            return array
+        return _cupy.asnumpy(array) if _cupy is not None and isinstance(array, _cupy.ndarray) else (
+            np.asarray(array))
+    index = int(device.split(":")[1])
+    if isinstance(array, _cupy.ndarray) and array.device.id == index:
+        return array
+    with _cupy.cuda.Device(index):
+        return _cupy.asarray(array)
+
+
+def to_numpy(array: Array) -> np.ndarray:
+    """A host NumPy array (copies from the GPU)."""
+    return to_device(array, "cpu")
+
+
+def scatter_add(target: Array, index: Any, values: Array) -> None:
+    """``target[index] += values`` where repeated indices accumulate (unbuffered)."""
+    if isinstance(target, np.ndarray):
+        np.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+
+def sliding_windows(x: Array, window: tuple[int, ...], axes: tuple[int, ...]) -> Array:
+    """A read-only strided view of ``x`` with sliding windows over ``axes`` (window dims appended)."""
+    if isinstance(x, np.ndarray):
+        return np.lib.stride_tricks.sliding_window_view(x, window, axis=axes)
+    # CuPy has no sliding_window_view; build the same view from strides.
+    shape = list(x.shape)
+    strides = list(x.strides)
+    for ax, w in zip(axes, window):
+        shape[ax] = shape[ax] - w + 1
+    shape += list(window)
+    strides += [x.strides[ax] for ax in axes]
+    return _cupy.lib.stride_tricks.as_strided(x, shape=tuple(shape), strides=tuple(strides))
+
+
+_np_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf(x: Array) -> Array:
+    """The error function, elementwise, in the dtype of ``x``."""
+    if not isinstance(x, np.ndarray):
+        from cupyx.scipy.special import erf as cupy_erf
+
+        return cupy_erf(x)
+    try:
+        from scipy.special import erf as scipy_erf  # fast path when SciPy happens to be installed
+    except ImportError:
+        return np.asarray(_np_erf(x), dtype=x.dtype)
+    return scipy_erf(x).astype(x.dtype, copy=False)
+
+
+class _Generators:
+    """One seeded generator per device, so ``tg.manual_seed`` makes every draw reproducible."""
+
+    def __init__(self) -> None:
+        self.seed: int | None = None
+        self._by_device: dict[str, Any] = {}
+
+    def manual_seed(self, seed: int) -> None:
+        self.seed = int(seed)
+        self._by_device.clear()
+
+    def get(self, device: str):
+        gen = self._by_device.get(device)
+        if gen is None:
+            xp = get_xp(device)
+            if device == "cpu":
+                gen = np.random.default_rng(self.seed)
+            else:
+                with _cupy.cuda.Device(int(device.split(":")[1])):
+                    gen = xp.random.default_rng(self.seed)
+            self._by_device[device] = gen
+        return gen
+
+
+generators = _Generators()
+
+
+def xp_of(array: Array):
+    """The array module that ``array`` belongs to."""
+    return np if isinstance(array, np.ndarray) or _cupy is None else _cupy.get_array_module(array)

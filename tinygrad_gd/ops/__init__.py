@@ -1,0 +1,1 @@
+"""Differentiable primitives, one ``Function`` class each, grouped by kind."""

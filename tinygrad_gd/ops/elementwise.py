@@ -1,0 +1,249 @@
+"""Elementwise primitives. Each backward is written with Tensor operations, so it is differentiable.
+
+Broadcasting is handled once by the engine (``sum_to``), so a backward here may return a gradient
+of the broadcast output shape.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import math
+
+from .. import backend
+from ..autograd import Function
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+class Add(Function):
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, (-g if self.needs_grad(1) else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.inputs
+        return (g * b if self.needs_grad(0) else None), (g * a if self.needs_grad(1) else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = g / b if self.needs_grad(0) else None
+        gb = -g * a / (b * b) if self.needs_grad(1) else None
+        return ga, gb
+
+
+class Neg(Function):
+    saves_inputs = False
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = g * b * a ** (b - 1) if self.needs_grad(0) else None
+        # d(a^b)/db = a^b log a; where a == 0 the limit (b > 0) is 0, not 0 * -inf = nan.
+        gb = None
+        if self.needs_grad(1):
+            safe = where_const(a.data != 0, a, 1.0)
+            gb = g * (a**b) * safe.log()
+        return ga, gb
+
+
+def where_const(mask, x: Tensor, fill: float) -> Tensor:
+    """``where(mask, x, fill)`` with a constant mask (differentiable in ``x``)."""
+    return Where.apply(x._const(mask), x, x._const(backend.xp_of(x.data).asarray(fill, x.dtype)))
+
+
+class Exp(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, a):
+        return backend.xp_of(a).exp(a)
+
+    def backward(self, g):
+        return g * self.output
+
+
+class Log(Function):
+    def forward(self, a):
+        return backend.xp_of(a).log(a)
+
+    def backward(self, g):
+        return g / self.inputs[0]
+
+
+class Sqrt(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, a):
+        return backend.xp_of(a).sqrt(a)
+
+    def backward(self, g):
+        return g / (2.0 * self.output)
+
+
+class Sin(Function):
+    def forward(self, a):
+        return backend.xp_of(a).sin(a)
+
+    def backward(self, g):
+        return g * self.inputs[0].cos()
+
+
+class Cos(Function):
+    def forward(self, a):
+        return backend.xp_of(a).cos(a)
+
+    def backward(self, g):
+        return -g * self.inputs[0].sin()
+
+
+class Tanh(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, a):
+        return backend.xp_of(a).tanh(a)
+
+    def backward(self, g):
+        y = self.output
+        return g * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, a):
+        xp = backend.xp_of(a)
+        # Stable for large |a|: exp of a non-positive number only.
+        e = xp.exp(-xp.abs(a))
+        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        y = self.output
+        return g * y * (1.0 - y)
+
+
+class Erf(Function):
+    def forward(self, a):
+        return backend.erf(a)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        return g * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+class Piecewise(Function):
+    """A piecewise-linear function of ``x`` (relu, abs, clamp, leaky_relu): the caller computes the
+    output and the local slope; the gradient is ``g * slope``, the slope being a constant."""
+
+    saves_inputs = False
+
+    def forward(self, a, out, slope):
+        self.slope = slope
+        return out
+
+    def backward(self, g):
+        return g * g._const(self.slope)
+
+
+class Maximum(Function):
+    """Elementwise max (or min) of two tensors; at ties each side gets half the gradient, as torch."""
+
+    saves_inputs = False
+
+    def forward(self, a, b, minimum=False):
+        xp = backend.xp_of(a)
+        out = xp.minimum(a, b) if minimum else xp.maximum(a, b)
+        wins = (a < b) if minimum else (a > b)
+        self.weight = wins.astype(out.dtype) + (a == b).astype(out.dtype) * 0.5
+        return out
+
+    def backward(self, g):
+        w = g._const(xp_broadcast(self.weight, g.shape))
+        ga = g * w if self.needs_grad(0) else None
+        gb = g - g * w if self.needs_grad(1) else None
+        return ga, gb
+
+
+def xp_broadcast(array, shape):
+    return backend.xp_of(array).broadcast_to(array, shape)
+
+
+class Where(Function):
+    saves_inputs = False
+
+    def forward(self, cond, a, b):
+        self.cond = cond
+        return backend.xp_of(a).where(cond, a, b)
+
+    def backward(self, g):
+        zero = g._const(backend.xp_of(g.data).zeros((), g.dtype))
+        cond = g._const(self.cond)
+        ga = Where.apply(cond, g, zero) if self.needs_grad(1) else None
+        gb = Where.apply(cond, zero, g) if self.needs_grad(2) else None
+        return None, ga, gb
+
+
+class Cast(Function):
+    saves_inputs = False
+
+    def forward(self, a, dtype):
+        self.src = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        return Cast.apply(g, dtype=self.src)
+
+
+class ToDevice(Function):
+    saves_inputs = False
+
+    def forward(self, a, device):
+        self.src = backend.device_of(a)
+        return backend.to_device(a, device)
+
+    @classmethod
+    def apply(cls, x, device):  # the one op whose output lives on another device
+        out = super().apply(x, device=device)
+        out._device = device
+        return out
+
+    def backward(self, g):
+        return ToDevice.apply(g, self.src)

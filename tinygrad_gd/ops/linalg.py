@@ -1,0 +1,50 @@
+"""Matrix product (batched, broadcasting) and the products built from it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..autograd import Function
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+class MatMul(Function):
+    """``a @ b`` for ``a.ndim, b.ndim >= 2``; batch dimensions broadcast (the engine sums them)."""
+
+    def forward(self, a, b):
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = g @ b.transpose(-1, -2) if self.needs_grad(0) else None
+        gb = a.transpose(-1, -2) @ g if self.needs_grad(1) else None
+        return ga, gb
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with NumPy's rules for 1-D operands (promoted, then squeezed)."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: both operands need at least 1 dimension, got shapes {tuple(a.shape)} "
+            f"and {tuple(b.shape)}")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if inner_a != inner_b:
+        raise ValueError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned "
+            f"({inner_a} != {inner_b} in the contracted dimension)")
+    a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
+    b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
+    try:
+        out = MatMul.apply(a2, b2)
+    except ValueError as exc:  # batch dimensions that do not broadcast
+        raise ValueError(
+            f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
+        ) from exc
+    if a.ndim == 1:
+        out = out.squeeze(-2)
+    if b.ndim == 1:
+        out = out.squeeze(-1)
+    return out

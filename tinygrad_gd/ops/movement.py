@@ -1,0 +1,136 @@
+"""Shape primitives: reshape, permute, broadcast, indexing (and its adjoint, scatter-add), pad, cat."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from typing import Any
+
+from .. import backend
+from ..autograd import Function
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+class Reshape(Function):
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, a, shape):
+        self.in_shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.in_shape)
+
+
+class Permute(Function):
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, a, axes):
+        self.axes = axes
+        return a.transpose(axes)
+
+    def backward(self, g):
+        inverse = [0] * len(self.axes)
+        for i, ax in enumerate(self.axes):
+            inverse[ax] = i
+        return g.permute(*inverse)
+
+
+class BroadcastTo(Function):
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, a, shape):
+        self.in_shape = a.shape
+        return backend.xp_of(a).broadcast_to(a, shape)
+
+    def backward(self, g):
+        return g.sum_to(self.in_shape)
+
+
+def _is_basic(index: tuple) -> bool:
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
+
+
+class GetItem(Function):
+    saves_inputs = False
+
+    def forward(self, a, index):
+        self.in_shape, self.index = a.shape, index
+        self.basic = _is_basic(index)
+        return a[index]
+
+    def backward(self, g):
+        return IndexAdd.apply(g, shape=self.in_shape, index=self.index, basic=self.basic)
+
+
+class IndexAdd(Function):
+    """Scatter ``g`` into zeros of ``shape`` at ``index``, adding at repeated indices: the adjoint
+    of ``GetItem``, whose own gradient is ``GetItem`` again."""
+
+    saves_inputs = False
+
+    def forward(self, g, shape, index, basic):
+        self.index, self.basic = index, basic
+        out = backend.xp_of(g).zeros(shape, dtype=g.dtype)
+        if basic:  # slices and ints cannot repeat an element: plain assignment suffices
+            out[index] = g
+        else:
+            backend.scatter_add(out, index, g)
+        return out
+
+    def backward(self, g):
+        return GetItem.apply(g, index=self.index)
+
+
+class Pad(Function):
+    saves_inputs = False
+
+    def forward(self, a, widths, value):
+        self.slices = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
+        return backend.xp_of(a).pad(a, widths, mode="constant", constant_values=value)
+
+    def backward(self, g):
+        return GetItem.apply(g, index=self.slices)
+
+
+class Cat(Function):
+    saves_inputs = False
+
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        self.sizes = [a.shape[axis] for a in arrays]
+        return backend.xp_of(arrays[0]).concatenate(arrays, axis=axis)
+
+    def backward(self, g):
+        grads, start = [], 0
+        lead = (slice(None),) * self.axis
+        for i, size in enumerate(self.sizes):
+            grads.append(g[lead + (slice(start, start + size),)] if self.needs_grad(i) else None)
+            start += size
+        return tuple(grads)
+
+
+class SetItem(Function):
+    """``out = a.copy(); out[index] = v``: the out-of-place form of ``a[index] = v``."""
+
+    saves_inputs = False
+
+    def forward(self, a, v, index):
+        self.index = index
+        out = a.copy()
+        out[index] = v
+        return out
+
+    def backward(self, g):
+        ga = gv = None
+        if self.needs_grad(0):
+            zero = g._const(backend.xp_of(g.data).zeros((), dtype=g.dtype))
+            ga = SetItem.apply(g, zero, index=self.index)
+        if self.needs_grad(1):
+            gv = GetItem.apply(g, index=self.index)
+        return ga, gv

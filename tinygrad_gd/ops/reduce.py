@@ -1,0 +1,175 @@
+"""Reduction primitives (``Sum``, ``Max``) and the reductions composed from them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from typing import Sequence
+
+from .. import backend
+from ..autograd import Function
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+def normalize_axis(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative ints; ``None`` means every axis."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for ax in axes:
+        if not -max(ndim, 1) <= ax < max(ndim, 1):
+            raise IndexError(f"axis {ax} is out of range for a tensor with {ndim} dimension(s)")
+        out.append(ax % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"axis {axis} repeats a dimension")
+    return tuple(sorted(out))
+
+
+def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape after reducing ``axes`` with ``keepdims=True``."""
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+class Sum(Function):
+    saves_inputs = False
+
+    def forward(self, a, axes, keepdims):
+        self.in_shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        return a.sum(axis=axes, keepdims=keepdims)
+
+    def backward(self, g):
+        if not self.keepdims:
+            g = g.reshape(kept_shape(self.in_shape, self.axes))
+        return g.broadcast_to(self.in_shape)
+
+
+class Max(Function):
+    """``amax`` over ``axes``. At ties the gradient is split evenly between the tied elements,
+    as torch's ``amax``/``amin`` do (not routed to one index as ``max(dim)`` does)."""
+
+    saves_inputs = False
+
+    def forward(self, a, axes, keepdims, minimum=False):
+        self.in_shape, self.axes, self.keepdims = a.shape, axes, keepdims
+        red = a.min if minimum else a.max
+        m = red(axis=axes, keepdims=True)
+        mask = a == m
+        self.weight = mask / mask.sum(axis=axes, keepdims=True).astype(a.dtype)
+        return m if keepdims else m.reshape(tuple(s for i, s in enumerate(a.shape) if i not in axes))
+
+    def backward(self, g):
+        if not self.keepdims:
+            g = g.reshape(kept_shape(self.in_shape, self.axes))
+        return g * g._const(self.weight.astype(g.dtype, copy=False))
+
+
+def _reduce_args(x: Tensor, axis, keepdims, dim, keepdim) -> tuple[tuple[int, ...], bool]:
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("pass either axis or dim, not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return normalize_axis(axis, x.ndim), bool(keepdims)
+
+
+def sum(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+    axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
+    return Sum.apply(x, axes=axes, keepdims=keep)
+
+
+def mean(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
+    n = 1
+    for ax in axes:
+        n *= x.shape[ax]
+    return Sum.apply(x, axes=axes, keepdims=keep) * (1.0 / n if n else float("nan"))
+
+
+def amax(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
+    _check_nonempty(x, axes, "max")
+    return Max.apply(x, axes=axes, keepdims=keep)
+
+
+def amin(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
+    _check_nonempty(x, axes, "min")
+    return Max.apply(x, axes=axes, keepdims=keep, minimum=True)
+
+
+def _check_nonempty(x: Tensor, axes: tuple[int, ...], name: str) -> None:
+    if any(x.shape[ax] == 0 for ax in axes) or (x.size == 0 and not axes):
+        raise ValueError(f"{name}() of an empty reduction (shape {tuple(x.shape)}, axes {axes})")
+
+
+def var(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None) -> Tensor:
+    axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
+    n = 1
+    for ax in axes:
+        n *= x.shape[ax]
+    centered = x - mean(x, axes, keepdims=True)
+    denom = max(n - correction, 0)
+    total = Sum.apply(centered * centered, axes=axes, keepdims=keep)
+    return total * (1.0 / denom) if denom > 0 else total * float("nan")
+
+
+def std(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None) -> Tensor:
+    return var(x, axis, keepdims, correction=correction, dim=dim, keepdim=keepdim).sqrt()
+
+
+def logsumexp(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
+    # Shift by the (constant) max for stability; the shift cancels in the gradient.
+    m = x.data.max(axis=axes, keepdims=True)
+    xp = backend.xp_of(m)
+    m = xp.where(xp.isfinite(m), m, 0)
+    shifted = (x - x._const(m)).exp().sum(axis=axes, keepdims=True).log() + x._const(m)
+    return shifted if keep else shifted.reshape(
+        tuple(s for i, s in enumerate(x.shape) if i not in axes))
+
+
+def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    axes, _ = _reduce_args(x, axis, True, dim, None)
+    m = x.data.max(axis=axes, keepdims=True)
+    e = (x - x._const(m)).exp()
+    return e / e.sum(axis=axes, keepdims=True)
+
+
+def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    axes, _ = _reduce_args(x, axis, True, dim, None)
+    return x - logsumexp(x, axes, keepdims=True)
+
+
+class Norm2(Function):
+    """Euclidean norm over ``axes``; its gradient at the zero vector is 0 (a subgradient), not nan."""
+
+    saves_output = True
+
+    def forward(self, a, axes, keepdims):
+        self.axes, self.keepdims = axes, keepdims
+        return backend.xp_of(a).sqrt((a * a).sum(axis=axes, keepdims=keepdims))
+
+    def backward(self, g):
+        x, n = self.inputs[0], self.output
+        if not self.keepdims:
+            shape = kept_shape(x.shape, self.axes)
+            g, n = g.reshape(shape), n.reshape(shape)
+        safe_n = n + n._const((n.data == 0).astype(n.dtype))
+        return g * x / safe_n
+
+
+def norm(x: Tensor, p=2, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
+    if p in (2, "fro"):
+        return Norm2.apply(x, axes=axes, keepdims=keep)
+    if p == 1:
+        return x.abs().sum(axis=axes, keepdims=keep)
+    if p in (float("inf"), "inf"):
+        return amax(x.abs(), axes, keepdims=keep)
+    if isinstance(p, (int, float)) and p > 0:
+        return (x.abs() ** p).sum(axis=axes, keepdims=keep) ** (1.0 / p)
+    raise ValueError(f"norm: unsupported order p={p!r}; use a positive number, 'fro' or inf")

@@ -1,0 +1,572 @@
+"""``Tensor``: a backend array, its gradient, and the node of the tape that made it."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import backend
+from .autograd import _GradMode, run_backward
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import movement as M
+from .ops import reduce as R
+from .tensor_ops import TensorOps
+
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+_INPLACE_UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}
+
+
+def _default_dtype(data: Any) -> np.dtype | None:
+    """torch.as_tensor's rules for Python data: floats -> float32, ints -> int64, bools -> bool."""
+    probe = np.asarray(data) if not backend.is_array(data) else data
+    kind = probe.dtype.kind
+    if backend.is_array(data) or isinstance(data, np.generic):
+        return None  # arrays keep their dtype
+    if kind == "f":
+        return float32
+    if kind in "iu":
+        return int64
+    if kind == "b":
+        return bool_
+    raise TypeError(f"cannot make a Tensor from {type(data).__name__} data of dtype {probe.dtype}")
+
+
+class Tensor(TensorOps):
+    """An n-dimensional array that records the operations applied to it for reverse-mode autodiff.
+
+    >>> import tinygrad_gd as tg
+    >>> x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad.tolist()
+    [2.0, 4.0, 6.0]
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_device", "__weakref__")
+    __array_ufunc__ = None  # `ndarray * Tensor` calls Tensor.__rmul__ instead of unwrapping us
+    __hash__ = object.__hash__  # == is elementwise, so hash by identity (as torch)
+
+    def __init__(self, data: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        dev = backend.parse_device(device) if device is not None else (
+            backend.device_of(data) if backend.is_array(data) else "cpu")
+        dt = backend.parse_dtype(dtype) if dtype is not None else _default_dtype(data)
+        if backend.is_array(data):
+            array = backend.to_device(data, dev)
+        else:
+            array = backend.get_xp(dev).asarray(data) if dev != "cpu" else np.asarray(data)
+        if dt is not None and array.dtype != dt:
+            array = array.astype(dt)
+        if array.dtype.name not in backend.DTYPES:
+            raise TypeError(f"unsupported dtype {array.dtype} for a Tensor")
+        self.data = array
+        self.grad: Tensor | None = None
+        self._ctx = None
+        self._version = [0]
+        self._device = dev
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    @classmethod
+    def _make(cls, data: Any, device: str, requires_grad: bool = False) -> Tensor:
+        """Wrap a backend array without checks (the hot path of every operation)."""
+        t = object.__new__(cls)
+        t.data, t.grad, t._ctx, t._version, t._device = data, None, None, [0], device
+        t.requires_grad = requires_grad
+        return t
+
+    def _const(self, array: Any) -> Tensor:
+        """A constant tensor on this tensor's device (masks and shifts inside backward rules)."""
+        return Tensor._make(array, self._device)
+
+    # ----------------------------------------------------------------------------- properties
+    shape = property(lambda self: self.data.shape, doc="The shape, a tuple of ints.")
+    ndim = property(lambda self: self.data.ndim, doc="The number of dimensions.")
+    size = property(lambda self: self.data.size, doc="The number of elements.")
+    dtype = property(lambda self: self.data.dtype, doc="The dtype, a ``numpy.dtype``.")
+    device = property(lambda self: self._device, doc="``'cpu'`` or ``'cuda:N'``.")
+    is_leaf = property(lambda self: self._ctx is None, doc="True unless an op recorded it.")
+    grad_fn = property(lambda self: self._ctx, doc="The Function that made it, or None.")
+    version = property(lambda self: self._version[0], doc="Bumped by each in-place change.")
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.size} elements is ambiguous; "
+                "use .any() or .all()")
+        return bool(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="Tensor(")
+        extra = f", dtype={self.dtype}"
+        if self._device != "cpu":
+            extra += f", device='{self._device}'"
+        if self._ctx is not None:
+            extra += f", grad_fn=<{type(self._ctx).__name__}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    # ----------------------------------------------------------------------- conversions
+    def numpy(self) -> np.ndarray:
+        """The values as a host NumPy array (a copy when the tensor is on a GPU)."""
+        return backend.to_numpy(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self.numpy()
+        return out.astype(dtype) if dtype is not None else out
+
+    def item(self) -> float | int | bool:
+        """The single value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
+        return self.numpy().tolist()
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory and the version counter)."""
+        out = Tensor._make(self.data, self._device)
+        out._version = self._version
+        return out
+
+    def clone(self) -> Tensor:
+        """A differentiable copy with its own memory."""
+        return E.Cast.apply(self, dtype=self.dtype)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark a leaf tensor as needing gradients (floating dtypes only)."""
+        if requires_grad and not backend.is_floating(self.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype}")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
+        """Move and/or cast: ``.to("cuda")``, ``.to(tg.float64)``, ``.to("cpu", "float64")``.
+
+        Differentiable; returns ``self`` when nothing changes.
+        """
+        for arg in args:
+            if isinstance(arg, str) and (arg.startswith("cuda") or arg == "cpu"):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if dtype is not None:
+            dt = backend.parse_dtype(dtype)
+            if dt != out.dtype:
+                out = E.Cast.apply(out, dtype=dt)
+        if device is not None:
+            dev = backend.parse_device(device)
+            if dev != out._device:
+                out = E.ToDevice.apply(out, dev)
+        return out
+
+    def cpu(self) -> Tensor:
+        """``self.to("cpu")``."""
+        return self.to(device="cpu")
+
+    def cuda(self, index: int = 0) -> Tensor:
+        """``self.to(f"cuda:{index}")``."""
+        return self.to(device=f"cuda:{index}")
+
+    def float(self) -> Tensor:
+        """Cast to float32."""
+        return self.to(dtype=float32)
+
+    def double(self) -> Tensor:
+        """Cast to float64."""
+        return self.to(dtype=float64)
+
+    def long(self) -> Tensor:
+        """Cast to int64 (no gradient flows through)."""
+        return Tensor._make(self.data.astype(np.int64), self._device)
+
+    # ------------------------------------------------------------------------- autodiff
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``inputs``: only those).
+
+        ``gradient`` is needed unless ``self`` has one element; ``create_graph=True`` records the
+        backward pass so it can be differentiated again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the computation "
+                "had requires_grad=True (or it ran under tg.no_grad())")
+        grad = _seed_gradient(self, gradient, "backward()")
+        retain = create_graph if retain_graph is None else retain_graph
+        if inputs is None:
+            run_backward([self], [grad], retain, create_graph)
+            return
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        found = run_backward([self], [grad], retain, create_graph, capture=inputs)
+        for t, g in zip(inputs, found):
+            if g is not None:
+                g = g if create_graph else g.detach()
+                t.grad = g if t.grad is None else t.grad + g
+
+    def sum_to(self, shape: Sequence[int]) -> Tensor:
+        """Sum broadcast dimensions away so the result has ``shape`` (the adjoint of broadcast)."""
+        shape = tuple(shape)
+        if self.shape == shape:
+            return self
+        lead = self.ndim - len(shape)
+        if lead < 0 or any(s != 1 and s != t for s, t in zip(shape, self.shape[lead:])):
+            raise ValueError(f"cannot sum shape {self.shape} down to {shape}")
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, s in enumerate(shape) if s == 1 and self.shape[lead + i] != 1)
+        out = R.Sum.apply(self, axes=axes, keepdims=True) if axes else self
+        return out.reshape(shape)
+
+    # -------------------------------------------------------------------- arithmetic
+    def _operand(self, other: Any) -> Tensor:
+        """``other`` as a Tensor; Python scalars take this tensor's dtype (they never promote a
+        float tensor, as in torch)."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (numbers.Number, np.generic)) and not backend.is_array(other):
+            kind = self.dtype.kind
+            if isinstance(other, (bool, np.bool_)):
+                dt = self.dtype
+            elif isinstance(other, (numbers.Integral, np.integer)):
+                dt = self.dtype if kind != "b" else int64
+            else:
+                dt = self.dtype if kind == "f" else float32
+            return Tensor._make(backend.get_xp(self._device).asarray(other, dtype=dt), self._device)
+        if backend.is_array(other) or isinstance(other, (list, tuple)):
+            return Tensor(other, device=self._device if not backend.is_array(other) else None)
+        raise TypeError(f"unsupported operand type for a Tensor operation: {type(other).__name__}")
+
+    def _binary(self, fn: type, other: Any, reflected: bool = False) -> Tensor:
+        other = self._operand(other)
+        a, b = (other, self) if reflected else (self, other)
+        if a.dtype != b.dtype:
+            a, b = _promote(a, b)
+        try:
+            return fn.apply(a, b)
+        except ValueError as exc:
+            if "broadcast" in str(exc):
+                raise ValueError(
+                    f"{fn.__name__}: shapes {tuple(a.shape)} and {tuple(b.shape)} do not "
+                    "broadcast") from None
+            raise
+
+    def __add__(self, other: Any) -> Tensor:
+        return self._binary(E.Add, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self._binary(E.Add, other, reflected=True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return self._binary(E.Sub, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return self._binary(E.Sub, other, reflected=True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return self._binary(E.Mul, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self._binary(E.Mul, other, reflected=True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _true_div(self, self._operand(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _true_div(self._operand(other), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return self._binary(E.Pow, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return self._binary(E.Pow, other, reflected=True)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return self._operand(other).matmul(self)
+
+    def __neg__(self) -> Tensor:
+        return E.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+
+    def matmul(self, other: Any) -> Tensor:
+        """Matrix product (batched and broadcasting; 1-D operands as in NumPy)."""
+        a, b = self, self._operand(other)
+        if a.dtype != b.dtype:
+            a, b = _promote(a, b)
+        return L.matmul(a, b)
+
+    def dot(self, other: Any) -> Tensor:
+        """Inner product of two 1-D tensors."""
+        other = self._operand(other)
+        if self.ndim != 1 or other.ndim != 1:
+            raise ValueError(f"dot: expected two 1-D tensors, got shapes {self.shape} and "
+                             f"{other.shape}")
+        return self.matmul(other)
+
+    def outer(self, other: Any) -> Tensor:
+        """Outer product of two 1-D tensors."""
+        other = self._operand(other)
+        if self.ndim != 1 or other.ndim != 1:
+            raise ValueError(f"outer: expected two 1-D tensors, got shapes {self.shape} and "
+                             f"{other.shape}")
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    # ------------------------------------------------------------------ comparisons
+    def _compare(self, other: Any, op: str) -> Tensor:
+        other = self._operand(other)
+        if other._device != self._device:
+            raise RuntimeError(f"comparison of tensors on {self._device} and {other._device}")
+        return Tensor._make(getattr(self.data, op)(other.data), self._device)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, "__eq__")
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, "__ne__")
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, "__lt__")
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, "__le__")
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, "__gt__")
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, "__ge__")
+
+    def any(self) -> Tensor:
+        """True where any element is nonzero (no gradient)."""
+        return Tensor._make(self.data.any(), self._device)
+
+    def all(self) -> Tensor:
+        """True where every element is nonzero (no gradient)."""
+        return Tensor._make(self.data.all(), self._device)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        """Index of the largest element (flattened when ``axis`` is None); no gradient."""
+        return self._arg("argmax", axis, keepdims, dim, keepdim)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        """Index of the smallest element (flattened when ``axis`` is None); no gradient."""
+        return self._arg("argmin", axis, keepdims, dim, keepdim)
+
+    def _arg(self, name: str, axis, keepdims, dim, keepdim) -> Tensor:
+        axis = dim if dim is not None else axis
+        keep = keepdim if keepdim is not None else keepdims
+        out = getattr(self.data, name)(axis=axis, keepdims=keep)
+        return Tensor._make(out.astype(np.int64, copy=False), self._device)
+
+    # ------------------------------------------------------------------- in place
+    def _check_inplace(self, other: Tensor | None = None) -> bool:
+        """Raise for in-place changes autograd cannot allow; say whether the graph is involved."""
+        recording = _GradMode.enabled and (
+            self.requires_grad or (other is not None and other.requires_grad))
+        if recording and self.requires_grad and self._ctx is None:
+            raise RuntimeError(
+                f"a leaf tensor {self.shape} that requires grad is used in an in-place operation; "
+                "do it under `with tg.no_grad():` (as optimizers do)")
+        return recording
+
+    def _rebase(self, new: Tensor) -> Tensor:
+        """Make ``self`` the result ``new`` of an out-of-place op (in-place ops inside a graph)."""
+        if new.dtype != self.dtype:
+            new = new.to(self.dtype)
+        self.data, self._ctx, self.requires_grad = new.data, new._ctx, new.requires_grad
+        self._version[0] += 1
+        return self
+
+    def _snapshot(self) -> Tensor:
+        """A second handle on the current value and graph node, with its own version counter."""
+        old = Tensor._make(self.data, self._device, self.requires_grad)
+        old._ctx = self._ctx
+        return old
+
+    def _inplace(self, name: str, other: Any) -> Tensor:
+        other = self._operand(other)
+        if self._check_inplace(other):
+            op = {"add": Tensor.__add__, "sub": Tensor.__sub__, "mul": Tensor.__mul__,
+                  "div": Tensor.__truediv__}[name]
+            return self._rebase(op(self._snapshot(), other))
+        if other._device != self._device:
+            raise RuntimeError(f"in-place {name}_: tensors on {self._device} and {other._device}")
+        xp = backend.xp_of(self.data)
+        try:
+            getattr(xp, _INPLACE_UFUNCS[name])(self.data, other.data, out=self.data)
+        except (TypeError, ValueError) as exc:  # casting or broadcasting into self's shape/dtype
+            raise ValueError(f"in-place {name}_ of {self.shape} {self.dtype} with "
+                             f"{other.shape} {other.dtype}: {exc}") from None
+        self._version[0] += 1
+        return self
+
+    def add_(self, other: Any, *, alpha: float = 1.0) -> Tensor:
+        """``self += alpha * other``, in place."""
+        return self._inplace("add", other if alpha == 1.0 else self._operand(other) * alpha)
+
+    def sub_(self, other: Any, *, alpha: float = 1.0) -> Tensor:
+        """``self -= alpha * other``, in place."""
+        return self._inplace("sub", other if alpha == 1.0 else self._operand(other) * alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other``, in place."""
+        return self._inplace("mul", other)
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other``, in place."""
+        return self._inplace("div", other)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def copy_(self, src: Any) -> Tensor:
+        """Overwrite the values with ``src`` (broadcast), in place."""
+        src = self._operand(src)
+        if self._check_inplace(src):
+            return self._rebase(E.Cast.apply(src, dtype=self.dtype).broadcast_to(self.shape)
+                                + self._snapshot() * 0.0)
+        self.data[...] = backend.to_device(src.data, self._device)
+        self._version[0] += 1
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        """Set every element to ``value``, in place."""
+        self._check_inplace()
+        self.data.fill(value)
+        self._version[0] += 1
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place."""
+        return self.fill_(0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        index = normalize_index(index, backend.xp_of(self.data))
+        value = self._operand(value)
+        if self._check_inplace(value):
+            self._rebase(M.SetItem.apply(self._snapshot(), value.to(self.dtype), index=index))
+            return
+        self.data[index] = backend.to_device(value.data, self._device)
+        self._version[0] += 1
+
+    # ---------------------------------------------------------------------- indexing
+    def __getitem__(self, index: Any) -> Tensor:
+        index = normalize_index(index, backend.xp_of(self.data))
+        try:
+            return M.GetItem.apply(self, index=index)
+        except IndexError as exc:
+            raise IndexError(f"index {index!r} into a tensor of shape {self.shape}: {exc}") from None
+
+
+def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """torch's promotion: a float beats an int or bool (taking the float's dtype), wider floats win."""
+    fa, fb = backend.is_floating(a.dtype), backend.is_floating(b.dtype)
+    if fa and not fb:
+        return a, Tensor._make(b.data.astype(a.dtype), b._device)
+    if fb and not fa:
+        return Tensor._make(a.data.astype(b.dtype), a._device), b
+    target = np.promote_types(a.dtype, b.dtype)
+    return a.to(target), b.to(target)
+
+
+def _true_div(a: Tensor, b: Tensor) -> Tensor:
+    if not backend.is_floating(a.dtype) and not backend.is_floating(b.dtype):
+        a, b = a.to(float32), b.to(float32)  # true division of ints gives floats, as in torch
+    return a._binary(E.Div, b)
+
+
+def _seed_gradient(t: Tensor, gradient: Any, where: str) -> Tensor:
+    if gradient is None:
+        if t.size != 1:
+            raise RuntimeError(
+                f"{where}: grad can be implicitly created only for scalar outputs, but the output "
+                f"has shape {t.shape}; pass gradient= (or grad_outputs=) of that shape")
+        return Tensor._make(backend.xp_of(t.data).ones(t.shape, dtype=t.dtype), t._device)
+    g = gradient if isinstance(gradient, Tensor) else Tensor(gradient, dtype=t.dtype,
+                                                             device=t._device)
+    if g.shape != t.shape:
+        raise RuntimeError(f"{where}: the gradient has shape {g.shape} but the output has shape "
+                           f"{t.shape}")
+    if g._device != t._device:
+        raise RuntimeError(f"{where}: the gradient is on {g._device}, the output on {t._device}")
+    return g
+
+
+def normalize_index(index: Any, xp: Any) -> tuple:
+    """A tuple index with Tensors and lists turned into arrays and boolean masks into integer arrays
+    (so that scatter-add, which needs integer indices, is the exact adjoint of indexing)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out: list[Any] = []
+    for item in index:
+        if isinstance(item, Tensor):
+            item = item.data
+        elif isinstance(item, (list, range)):
+            item = xp.asarray(item)
+        elif isinstance(item, (np.integer,)):
+            item = int(item)
+        if backend.is_array(item):
+            if item.dtype == np.bool_:
+                out.extend(item.nonzero())
+                continue
+            if item.dtype.kind not in "iu":
+                raise IndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
+        elif isinstance(item, bool):
+            raise IndexError("indexing with a Python bool is not supported; use a mask tensor")
+        out.append(item)
+    return tuple(out)
+
+
+__all__ = ["Tensor", "float16", "float32", "float64", "int32", "int64", "uint8", "bool_"]
