@@ -19,5 +19,7 @@ from .functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
 
+from . import data, nn, optim, viz  # noqa: E402 - subpackages last: they use the names above
+
 bool = bool_  # noqa: A001 - torch's name: tg.bool
 __version__ = "0.1.0"

@@ -108,16 +108,21 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
         """Run ``forward`` on the inputs' arrays and, when grads are on, record the node."""
+        # One pass over the inputs: device check, "does anything need a gradient", the arrays.
         device = inputs[0]._device
+        requires = False
+        arrays = []
         for t in inputs:
             if t._device != device:
                 raise RuntimeError(
                     f"{cls.__name__}: expected all tensors on one device, "
                     f"found {device} and {t._device}"
                 )
-        fn = cls.__new__(cls)
-        data = fn.forward(*[t.data for t in inputs], **kwargs)
-        requires = _GradMode.enabled and any(t.requires_grad for t in inputs)
+            requires = requires or t.requires_grad
+            arrays.append(t.data)
+        fn = object.__new__(cls)
+        data = fn.forward(*arrays, **kwargs)
+        requires = requires and _GradMode.enabled
         out = inputs[0]._make(data, device, requires)
         if cls.is_view:
             out._version = inputs[0]._version
@@ -289,9 +294,9 @@ class _GradModeContextFor(_GradModeContext):
 
 def _fit(g: Tensor, t: Tensor) -> Tensor:
     """Reduce a broadcast gradient to the input's shape and dtype (once, here, not in every op)."""
-    if g.shape != t.shape:
+    if g.data.shape != t.data.shape:
         g = g.sum_to(t.shape)
-    if g.dtype != t.dtype:
+    if g.data.dtype != t.data.dtype:
         g = g.to(t.dtype)
     return g
 

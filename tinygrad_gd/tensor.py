@@ -101,6 +101,8 @@ class Tensor(TensorOps):
     is_leaf = property(lambda self: self._ctx is None, doc="True unless an op recorded it.")
     grad_fn = property(lambda self: self._ctx, doc="The Function that made it, or None.")
     version = property(lambda self: self._version[0], doc="Bumped by each in-place change.")
+    xp = property(lambda self: np if self._device == "cpu" else backend.get_xp(self._device),
+                  doc="The array module of this tensor's device (numpy or cupy).")
 
     def numel(self) -> int:
         """The number of elements."""
@@ -261,6 +263,8 @@ class Tensor(TensorOps):
         float tensor, as in torch)."""
         if isinstance(other, Tensor):
             return other
+        if type(other) is float and self.data.dtype.kind == "f":  # the common case, made fast
+            return Tensor._make(self.xp.asarray(other, dtype=self.data.dtype), self._device)
         if isinstance(other, (numbers.Number, np.generic)) and not backend.is_array(other):
             kind = self.dtype.kind
             if isinstance(other, (bool, np.bool_)):

@@ -1,0 +1,1 @@
+"""Datasets (MNIST) and the DataLoader."""

@@ -1,0 +1,1 @@
+"""Optimizers: gradient descent in all its forms, Newton's method, schedules, early stopping, SWA."""

@@ -1,0 +1,1 @@
+"""Pictures: computation graphs (graphviz) and training plots (matplotlib, imported lazily)."""
