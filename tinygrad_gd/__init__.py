@@ -7,6 +7,7 @@
 [6.0]
 """
 
+from .analysis import second_derivative_test, top_hessian_eigenvalue
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available
 from .creation import (arange, eye, full, linspace, manual_seed, ones, ones_like, rand, rand_like,
@@ -18,6 +19,8 @@ from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, 
 from .functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
+
+from . import testing  # noqa: E402 - Hypothesis is imported inside its functions only
 
 from . import data, nn, optim, viz  # noqa: E402 - subpackages last: they use the names above
 
