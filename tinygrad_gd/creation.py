@@ -51,7 +51,14 @@ def _new(fill: str, size: tuple, dtype: Any, device: Any, requires_grad: bool,
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor from data (``torch.tensor``): Python floats become float32."""
+    """A new tensor holding a copy of ``data`` (``torch.tensor``); Python floats become float32.
+
+    ``Tensor(array)`` instead shares memory with a NumPy/CuPy array, as ``torch.as_tensor`` does.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if backend.is_array(data):
+        data = data.copy()
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
