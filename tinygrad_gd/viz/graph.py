@@ -1,0 +1,465 @@
+"""Computation graphs drawn with graphviz: the tape of ``Function`` nodes as a picture.
+
+Every tensor is a box (its name, shape and dtype), every operation an ellipse, and edges run the way
+data flows, from inputs down to the outputs. Parameters are blue, inputs and constants grey,
+operations yellow, outputs green; with ``show_backward`` the graph that ``create_graph=True``
+records is drawn in red beside the forward graph it reads from.
+
+The graphviz *Python* package builds the DOT source; turning it into a picture needs the ``dot``
+program of Graphviz, which is a separate install (Debian/Ubuntu: ``apt-get install graphviz``,
+macOS: ``brew install graphviz``). Without it ``draw_graph`` still works and ``.source`` holds the
+DOT text; only rendering raises ``GraphvizNotFoundError``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..autograd import Function, enable_grad
+from ..functional import grad as _grad
+from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    import graphviz
+
+DEFAULT_MAX_NODES = 150
+
+GRAPHVIZ_MISSING = (
+    "rendering a graph needs the `dot` program of Graphviz, which is not on PATH. Install the "
+    "system package: `sudo apt-get install graphviz` (Debian/Ubuntu package 'graphviz'), "
+    "`brew install graphviz` (Homebrew package 'graphviz', macOS) or `conda install graphviz`. "
+    "Without it the DOT text is still available as `graph.source`."
+)
+
+# One look per role. Boxes are tensors, ellipses operations: the two kinds of node never mix.
+_STYLES: dict[str, dict[str, str]] = {
+    "param": {"shape": "box", "style": "rounded,filled", "fillcolor": "#cfe2f3",
+              "color": "#3d85c6"},
+    "input": {"shape": "box", "style": "rounded,filled", "fillcolor": "#eeeeee",
+              "color": "#888888"},
+    "output": {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#d9ead3",
+               "color": "#38761d"},
+    "grad": {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#f4cccc",
+             "color": "#990000"},
+    "tensor": {"shape": "box", "style": "rounded", "color": "#999999", "fontsize": "10"},
+    "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#fff2cc", "color": "#bf9000"},
+    "backward_op": {"shape": "ellipse", "style": "filled", "fillcolor": "#ea9999",
+                    "color": "#990000"},
+    "released": {"shape": "ellipse", "style": "dashed", "color": "#999999",
+                 "fontcolor": "#777777"},
+    "note": {"shape": "note", "style": "filled", "fillcolor": "#ffffff", "color": "#999999",
+             "fontcolor": "#555555", "fontsize": "10"},
+}
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Raised when a graph is rendered but the Graphviz ``dot`` program is not installed."""
+
+    def __init__(self, message: str = GRAPHVIZ_MISSING) -> None:
+        super().__init__(message)
+
+
+def _import_graphviz():
+    try:
+        import graphviz
+    except ImportError as exc:  # the extra was not installed
+        raise ImportError(
+            "drawing graphs needs the graphviz Python package: pip install graphviz "
+            "(or pip install 'tinygrad_gd[viz]')") from exc
+    return graphviz
+
+
+@functools.cache
+def _digraph_class() -> type:
+    """A ``graphviz.Digraph`` whose rendering names the missing system package, made on first use
+    so that importing tinygrad_gd never needs graphviz."""
+    graphviz = _import_graphviz()
+
+    class ComputationGraph(graphviz.Digraph):
+        """A ``graphviz.Digraph`` (displays inline in Jupyter) with a clear error when ``dot``
+        is missing."""
+
+        def pipe(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().pipe(*args, **kwargs)
+            except graphviz.ExecutableNotFound:
+                raise GraphvizNotFoundError() from None
+
+        def render(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return super().render(*args, **kwargs)
+            except graphviz.ExecutableNotFound:
+                raise GraphvizNotFoundError() from None
+
+    return ComputationGraph
+
+
+# ------------------------------------------------------------------------------------- labels
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def summarize(t: Tensor) -> str:
+    """A short text summary of a tensor's values: the values themselves when there are at most
+    four, else mean, standard deviation and range.
+
+    >>> import tinygrad_gd as tg
+    >>> summarize(tg.tensor([1.0, 2.0]))
+    '[1, 2]'
+    >>> summarize(tg.arange(10.0))
+    'mean 4.5 std 2.872\\nrange [0, 9]'
+    """
+    a = np.asarray(t.numpy(), dtype=np.float64)
+    if a.size == 0:
+        return "empty"
+    if a.size == 1:
+        return _fmt(a.item())
+    if a.size <= 4:
+        return "[" + ", ".join(_fmt(v) for v in a.ravel()) + "]"
+    return (f"mean {_fmt(a.mean())} std {_fmt(a.std())}\n"
+            f"range [{_fmt(a.min())}, {_fmt(a.max())}]")
+
+
+def _shape_text(t: Tensor) -> str:
+    shape = "scalar" if t.ndim == 0 else "(" + ", ".join(str(s) for s in t.shape) + ")"
+    return f"{shape} {t.dtype}"
+
+
+def _param_names(params: Any) -> dict[int, str]:
+    """``params`` as {id(tensor): name}; accepts a mapping or (name, tensor) pairs."""
+    if params is None:
+        return {}
+    items = params.items() if isinstance(params, Mapping) else params
+    names: dict[int, str] = {}
+    for item in items:
+        if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Tensor)):
+            raise TypeError(
+                "draw_graph: params must map names to Tensors, e.g. "
+                "dict(model.named_parameters()), got an item of type "
+                f"{type(item).__name__}")
+        names.setdefault(id(item[1]), str(item[0]))
+    return names
+
+
+# ------------------------------------------------------------------------------ traversal
+def _reachable(roots: Iterable[Tensor]) -> tuple[set[int], set[int]]:
+    """The ids of the operations and of the tensors in the graph behind ``roots`` (iterative: no
+    recursion limit)."""
+    ops: set[int] = set()
+    tensors: set[int] = set()
+    stack = list(roots)
+    while stack:
+        t = stack.pop()
+        if id(t) in tensors:
+            continue
+        tensors.add(id(t))
+        fn = t._ctx
+        if fn is not None and id(fn) not in ops:
+            ops.add(id(fn))
+            stack.extend(fn.inputs)
+    return ops, tensors
+
+
+def _leaves_requiring_grad(roots: Sequence[Tensor]) -> list[Tensor]:
+    seen: set[int] = set()
+    leaves: list[Tensor] = []
+    queue = deque(roots)
+    while queue:
+        t = queue.popleft()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t._ctx is None:
+            if t.requires_grad:
+                leaves.append(t)
+        else:
+            queue.extend(t._ctx.inputs)
+    return leaves
+
+
+def _gradients(outputs: Sequence[Tensor], names: dict[int, str],
+               params: Any) -> tuple[list[tuple[Tensor, str]], list[Tensor]]:
+    """Differentiate each output with ``create_graph=True``: (gradient, label) pairs and seeds."""
+    if params is not None:
+        items = params.items() if isinstance(params, Mapping) else params
+        targets = [t for _, t in items]
+    else:
+        targets = _leaves_requiring_grad(outputs)
+    grads: list[tuple[Tensor, str]] = []
+    seeds: list[Tensor] = []
+    for k, out in enumerate(outputs):
+        if out.size != 1 or out._ctx is None:
+            raise ValueError(
+                f"draw_graph(show_backward=True) differentiates each output, but output {k} "
+                f"(shape {tuple(out.shape)}) is {'not a scalar' if out.size != 1 else 'a leaf'};"
+                " pass a scalar such as the loss, or pass gradients you computed with "
+                "create_graph=True as show_backward=[...]")
+        seed = Tensor._make(out.xp.ones(out.shape, out.dtype), out.device)
+        seeds.append(seed)
+        with enable_grad():
+            try:
+                found = _grad(out, targets, grad_outputs=seed, retain_graph=True,
+                              create_graph=True, allow_unused=True)
+            except RuntimeError as exc:
+                raise RuntimeError(f"draw_graph(show_backward=True): {exc}") from None
+        prefix = "" if len(outputs) == 1 else f"output {k}: "
+        for i, (target, g) in enumerate(zip(targets, found)):
+            if g is not None:
+                grads.append((g, f"{prefix}grad {names.get(id(target), f'leaf {i}')}"))
+    return grads, seeds
+
+
+class _Builder:
+    """Collects nodes and edges breadth-first from the outputs, then writes them in data-flow
+    order (inputs first), so the DOT text reads top-down like the picture."""
+
+    def __init__(self, names: dict[int, str], roles: dict[int, tuple[str, str]],
+                 forward: tuple[set[int], set[int]] | None, show_values: bool,
+                 show_grads: bool) -> None:
+        self.names, self.roles = names, roles
+        # with show_backward: the ids of the forward graph's operations and tensors
+        self.forward_ops, self.forward_tensors = forward if forward else (None, None)
+        self.show_values, self.show_grads = show_values, show_grads
+        self.tensor_ids: dict[int, str] = {}
+        self.tensors: list[tuple[str, Tensor]] = []
+        self.ops: list[tuple[str, Function]] = []
+        self.edges: list[list[tuple[str, str]]] = []  # per operation: inputs, then output
+        self.frontier: list[str] = []
+        self.released = False
+
+    def tensor_node(self, t: Tensor) -> str:
+        key = self.tensor_ids.get(id(t))
+        if key is None:
+            key = self.tensor_ids[id(t)] = f"t{len(self.tensor_ids)}"
+            self.tensors.append((key, t))
+        return key
+
+    def walk(self, roots: Sequence[Tensor], max_nodes: int) -> None:
+        queue: deque[Tensor] = deque()
+        for t in roots:
+            if id(t) not in self.tensor_ids:
+                self.tensor_node(t)
+                queue.append(t)
+        stopped = False
+        while queue:
+            t = queue.popleft()
+            fn = t._ctx
+            if fn is None:
+                continue
+            new_inputs = {id(x): x for x in fn.inputs if id(x) not in self.tensor_ids}
+            if stopped or self.count + 1 + len(new_inputs) > max_nodes:
+                stopped = True  # nearest the outputs first: cut everything beyond this point
+                self.frontier.append(self.tensor_ids[id(t)])
+                continue
+            op_key = f"op{len(self.ops)}"
+            self.ops.append((op_key, fn))
+            self.released |= bool(fn.freed)
+            group = []
+            for x in fn.inputs:
+                fresh = id(x) not in self.tensor_ids
+                group.append((self.tensor_node(x), op_key))
+                if fresh:
+                    queue.append(x)
+            group.append((op_key, self.tensor_ids[id(t)]))
+            self.edges.append(group)
+
+    @property
+    def count(self) -> int:
+        return len(self.tensors) + len(self.ops)
+
+    def tensor_label(self, t: Tensor, in_backward: bool) -> tuple[str, str]:
+        role, name = self.roles.get(id(t), ("", ""))
+        if not role:
+            if t._ctx is not None:
+                role = "tensor"
+            elif t.requires_grad or id(t) in self.names:
+                role, name = "param", self.names.get(id(t), "parameter")
+            else:
+                role, name = "input", "constant" if t.ndim == 0 or in_backward else "input"
+        elif id(t) in self.names and role == "output":
+            name = self.names[id(t)]
+        lines = [name] if name else []
+        lines.append(_shape_text(t))
+        if self.show_values or (role == "input" and t.ndim == 0):
+            lines.append(summarize(t))
+        if self.show_grads and t.grad is not None:
+            lines.append("grad " + summarize(t.grad))
+        return role, "\n".join(lines)
+
+    def op_style(self, fn: Function) -> tuple[str, str]:
+        label = type(fn).__name__
+        if fn.freed:
+            return "released", label + "\n(released)"
+        if self.forward_ops is not None and id(fn) not in self.forward_ops:
+            return "backward_op", label
+        return "op", label
+
+    def emit(self, dot: Any, hidden: int, max_nodes: int) -> None:
+        backward = self.forward_ops is not None
+        clusters = {"forward": [], "backward": []}
+        for key, t in reversed(self.tensors):
+            in_backward = backward and id(t) not in self.forward_tensors
+            role, label = self.tensor_label(t, in_backward)
+            style = _STYLES["input" if role == "seed" else role]
+            clusters["backward" if in_backward else "forward"].append((key, label, style))
+        for key, fn in reversed(self.ops):
+            role, label = self.op_style(fn)
+            in_backward = role == "backward_op"
+            clusters["backward" if in_backward else "forward"].append((key, label, _STYLES[role]))
+        if backward:
+            titles = {"forward": "forward graph",
+                      "backward": "backward graph recorded by create_graph=True"}
+            for part, nodes in clusters.items():
+                with dot.subgraph(name=f"cluster_{part}") as sub:
+                    sub.attr(label=titles[part], style="rounded,dashed", color="#bbbbbb",
+                             fontcolor="#555555")
+                    for key, label, style in nodes:
+                        sub.node(key, label, **style)
+        else:
+            for key, label, style in clusters["forward"]:
+                dot.node(key, label, **style)
+        for group in reversed(self.edges):
+            for tail, head in group:
+                dot.edge(tail, head)
+        if self.frontier:
+            dot.node("truncated", f"{hidden} more nodes not drawn\n(max_nodes={max_nodes})",
+                     **_STYLES["note"])
+            for key in self.frontier:
+                dot.edge("truncated", key, style="dashed", color="#999999")
+
+
+def draw_graph(*outputs: Tensor, params: Any = None, show_values: bool = False,
+               show_grads: bool = False, show_backward: bool | Sequence[Tensor] = False,
+               max_nodes: int = DEFAULT_MAX_NODES) -> graphviz.Digraph:
+    """Draw the computation graph that produced ``outputs`` as a ``graphviz.Digraph``.
+
+    One box per tensor (its name from ``params``, shape and dtype) and one ellipse per operation
+    (the primitive's name), with edges in data-flow order. Parameters are blue, inputs grey,
+    operations yellow, the outputs green. The result displays inline in Jupyter and renders with
+    ``.render("graph", format="svg")``; ``.source`` is the DOT text (no Graphviz install needed).
+
+    Args:
+        outputs: the tensors to draw the graph of (e.g. the loss).
+        params: names for tensors, e.g. ``dict(model.named_parameters())`` or (name, tensor)
+            pairs. With ``show_backward=True`` these are also the tensors differentiated against.
+        show_values: add a summary of each tensor's values (mean, std, range; the values when at
+            most four).
+        show_grads: add a summary of ``.grad`` where a tensor has one.
+        show_backward: draw the graph that ``create_graph=True`` records, the one differentiated
+            again for second derivatives (Hessian-vector products, gradient penalties). With
+            ``True`` every output (a scalar) is differentiated with ``create_graph=True`` against
+            ``params`` (or every leaf that requires grad) and the gradients are drawn with their
+            graph; or pass the gradients you computed yourself as ``show_backward=[g1, ...]``.
+            The picture then has two clusters: the forward graph, and in red the backward
+            operations, with edges from the forward tensors each one reads (what backward saved).
+        max_nodes: the most nodes (tensors and operations) to draw. The graph is drawn from the
+            outputs back; past the limit the rest is cut and a note says how many nodes were
+            left out, so large models stay readable.
+
+    A graph released by ``backward()`` (without ``retain_graph=True``) has lost its inputs: such
+    operations are drawn dashed and marked "released".
+
+    >>> import tinygrad_gd as tg
+    >>> from tinygrad_gd import viz
+    >>> a = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> b = tg.tensor([3.0, 4.0], requires_grad=True)
+    >>> dot = viz.draw_graph((a * b + a).sum(), params={"a": a, "b": b})
+    >>> print(dot.source)  # doctest: +ELLIPSIS
+    digraph {
+    ...
+        t3 [label="a\\n(2) float32" ...]
+    ...
+    """
+    for i, t in enumerate(outputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"draw_graph: output {i} must be a Tensor, got {type(t).__name__}")
+    if not outputs:
+        raise ValueError("draw_graph needs at least one output tensor")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
+    names = _param_names(params)
+
+    grads: list[tuple[Tensor, str]] = []
+    seeds: list[Tensor] = []
+    if show_backward is True:
+        grads, seeds = _gradients(outputs, names, params)
+    elif show_backward is not False and show_backward is not None:
+        given = [show_backward] if isinstance(show_backward, Tensor) else list(show_backward)
+        for i, g in enumerate(given):
+            if not isinstance(g, Tensor):
+                raise TypeError(f"draw_graph: show_backward[{i}] must be a Tensor, "
+                                f"got {type(g).__name__}")
+        grads = [(g, f"gradient {i}" if len(given) > 1 else "gradient")
+                 for i, g in enumerate(given)]
+
+    roles: dict[int, tuple[str, str]] = {}
+    for seed in seeds:
+        roles[id(seed)] = ("seed", "seed (ones)")
+    for i, t in enumerate(outputs):
+        roles[id(t)] = ("output", "output" if len(outputs) == 1 else f"output {i}")
+    for g, label in grads:
+        roles.setdefault(id(g), ("grad", label))
+
+    roots = list(outputs) + [g for g, _ in grads]
+    builder = _Builder(names, roles, _reachable(outputs) if grads else None, show_values,
+                       show_grads)
+    builder.walk(roots, max_nodes)
+    hidden = sum(map(len, _reachable(roots))) - builder.count if builder.frontier else 0
+
+    dot = _digraph_class()(graph_attr={"rankdir": "TB", "nodesep": "0.25", "ranksep": "0.3",
+                                       "fontname": "Helvetica"},
+                           node_attr={"fontname": "Helvetica", "fontsize": "11",
+                                      "height": "0.3"},
+                           edge_attr={"color": "#555555", "arrowsize": "0.7"})
+    builder.emit(dot, hidden, max_nodes)
+    if builder.released:
+        dot.attr(label="dashed operations were released by backward(); call backward("
+                 "retain_graph=True) to keep their inputs", fontsize="10", fontcolor="#777777")
+    return dot
+
+
+def graph_svg(*outputs: Tensor, **kwargs: Any) -> str:
+    """The graph of ``outputs`` rendered as SVG text (the keywords of ``draw_graph``).
+
+    For notebooks: ``IPython.display.SVG(viz.graph_svg(loss))`` shows it inline, as does the
+    ``Digraph`` that ``draw_graph`` returns when it is the last expression of a cell. Raises
+    ``GraphvizNotFoundError`` when the Graphviz ``dot`` program is missing.
+    """
+    return draw_graph(*outputs, **kwargs).pipe(format="svg", encoding="utf-8")
+
+
+def save_graph(graph: Any, path: str | os.PathLike) -> str:
+    """Render ``graph`` (a ``draw_graph`` result) to ``path``; the format comes from the suffix
+    (``.svg``, ``.png``, ``.pdf``, ``.dot`` for the source only). The file is written atomically
+    (a temporary file, then ``os.replace``). Returns the path."""
+    path = os.fspath(path)
+    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+    if not fmt:
+        raise ValueError(f"save_graph: cannot tell the format of {path!r}; add a suffix "
+                         "such as .svg or .png")
+    if fmt in ("dot", "gv"):
+        data = graph.source.encode("utf-8")
+    else:
+        graphviz = _import_graphviz()
+        try:
+            data = graph.pipe(format=fmt)
+        except graphviz.ExecutableNotFound:  # a plain Digraph, not one of draw_graph's
+            raise GraphvizNotFoundError() from None
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="." + fmt)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
