@@ -95,7 +95,8 @@ def test_wrong_magic_number(isolated):
     # the labels file's header in the images file's place: the classic mix-up
     labels = idx_bytes(np.zeros(10000), M.LABELS_MAGIC)
     write_split(isolated, images=labels)
-    with pytest.raises(data.DatasetError, match="wrong magic number 0x00000801, expected 0x00000803"):
+    expected = "wrong magic number 0x00000801, expected 0x00000803"
+    with pytest.raises(data.DatasetError, match=expected):
         data.MNIST("test", root=isolated, download=False)
 
 
