@@ -1,1 +1,6 @@
-"""Optimizers: gradient descent in all its forms, Newton's method, schedules, early stopping, SWA."""
+"""Optimizers: gradient descent in all its forms, Newton, schedules, early stopping, SWA."""
+
+from .first_order import GD, SGD, Adam, AdamW, RMSprop
+from .optimizer import Optimizer
+
+__all__ = ["Optimizer", "GD", "SGD", "RMSprop", "Adam", "AdamW"]

@@ -1,0 +1,214 @@
+"""``Optimizer``: the base class of every optimizer (parameter groups, per-parameter state,
+``step``/``zero_grad``, ``state_dict``/``load_state_dict``), as in ``torch.optim``."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .. import backend
+from ..autograd import enable_grad, no_grad
+from ..tensor import Tensor
+
+Params = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class _Required:
+    """Sentinel for a hyper-parameter with no default (``lr`` of ``SGD``, as torch)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base of all optimizers: holds ``param_groups`` and per-parameter ``state``.
+
+    ``params`` is an iterable of Tensors or of dicts (parameter groups), each dict holding
+    ``"params"`` and any hyper-parameters that override ``defaults`` for that group::
+
+        SGD([{"params": body}, {"params": head, "lr": 1e-3}], lr=1e-2, momentum=0.9)
+
+    ``state`` maps each parameter to a dict (momentum buffers, step counts...). It is keyed by the
+    parameter itself: Tensors hash by identity, and a dict looks keys up by identity before it
+    ever compares them with ``==``, so this is safe. ``state_dict()`` replaces the parameters by
+    their position (counted across groups, as torch), so a saved state loads into a fresh
+    optimizer built over fresh parameters of the same shapes.
+
+    Subclasses implement ``_update(group)``: the in-place update of the group's parameters, run
+    under ``no_grad``, on the backend arrays.
+    """
+
+    def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        if isinstance(params, Tensor):
+            raise TypeError("params must be an iterable of Tensors or of dicts, got a single "
+                            "Tensor; wrap it in a list: [x]")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ---------------------------------------------------------------- groups and validation
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters (a dict with ``"params"``), filling in the defaults."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group.get("params")
+        if params is None:
+            raise ValueError("a parameter group needs a 'params' entry")
+        params = [params] if isinstance(params, Tensor) else list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter group")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__} can only optimize Tensors, but parameter "
+                                f"{i} is a {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"can't optimize a non-leaf Tensor (parameter {i}, shape "
+                                 f"{p.shape}, made by {type(p.grad_fn).__name__}); optimize the "
+                                 "leaf it was computed from, or .detach().requires_grad_() it")
+            if not backend.is_floating(p.dtype):
+                raise TypeError(f"parameter {i} has dtype {p.dtype}; only floating-point "
+                                "tensors can be optimized")
+            if id(p) in seen:
+                raise ValueError(f"parameter {i} (shape {p.shape}) appears in more than one "
+                                 "parameter group (or twice in one)")
+            seen.add(id(p))
+        group["params"] = params
+        for key, value in self.defaults.items():
+            if value is required and key not in group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"hyper-parameter {key!r}")
+            group.setdefault(key, value)
+        self._validate(group)
+        self.param_groups.append(group)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        """Raise ``ValueError`` for bad hyper-parameters in ``group`` (subclasses extend)."""
+        lr = group.get("lr")
+        if lr is not None and not (isinstance(lr, (int, float)) and lr >= 0):
+            raise ValueError(f"invalid learning rate: {lr!r} (must be a number >= 0)")
+
+    # ----------------------------------------------------------------------- the step
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update the parameters once from their ``.grad``; return ``closure()``'s loss if given.
+
+        ``closure`` re-evaluates the model, calls ``backward()`` and returns the loss.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._update(group)
+        return loss
+
+    def _update(self, group: dict[str, Any]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient (``None`` by default; zeros in place otherwise)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad = p.grad.detach()
+                    p.grad.data.fill(0)
+
+    # ---------------------------------------------------------------- saving and resuming
+    def _all_params(self) -> list[Tensor]:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as plain data: ``{"state": {index: {...}}, "param_groups":
+        [{hyper-parameters..., "params": [indices]}]}``; Tensors in the state are copied."""
+        index = {id(p): i for i, p in enumerate(self._all_params())}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in g.items() if k != "params"}
+            packed["params"] = [index[id(p)] for p in g["params"]]
+            groups.append(packed)
+        state = {}
+        for p, s in self.state.items():
+            state[index[id(p)]] = {k: (Tensor._make(v.data.copy(), v.device)
+                                      if isinstance(v, Tensor) else copy.deepcopy(v))
+                                   for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()``: hyper-parameters of each group and per-parameter state
+        (copied onto each parameter's device and dtype), so training resumes exactly."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(groups)} parameter groups, this "
+                             f"optimizer has {len(self.param_groups)}")
+        for i, (saved, mine) in enumerate(zip(groups, self.param_groups)):
+            if len(saved["params"]) != len(mine["params"]):
+                raise ValueError(f"parameter group {i}: the loaded state has "
+                                 f"{len(saved['params'])} parameters, this optimizer has "
+                                 f"{len(mine['params'])}")
+        by_index = {}
+        for saved, mine in zip(groups, self.param_groups):
+            for idx, p in zip(saved["params"], mine["params"]):
+                by_index[idx] = p
+        self.state = {}
+        for idx, s in state_dict["state"].items():
+            p = by_index[int(idx)]
+            self.state[p] = {k: self._state_value(p, k, v) for k, v in s.items()}
+        for saved, mine in zip(groups, self.param_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    mine[k] = copy.deepcopy(v)
+
+    @staticmethod
+    def _state_value(p: Tensor, key: str, value: Any) -> Any:
+        if isinstance(value, Tensor) or backend.is_array(value):
+            array = value.data if isinstance(value, Tensor) else value
+            if array.shape != p.shape and array.ndim != 0:
+                raise ValueError(f"state {key!r} has shape {array.shape} but its parameter has "
+                                 f"shape {p.shape}")
+            array = backend.to_device(array, p.device).copy()
+            if backend.is_floating(array.dtype):
+                array = array.astype(p.dtype, copy=False)
+            return Tensor._make(array, p.device)
+        return copy.deepcopy(value)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        return "\n".join(lines) + "\n)"
+
+
+def _zeros_like(p: Tensor) -> Tensor:
+    """A zero state buffer with the parameter's shape, dtype and device."""
+    return Tensor._make(backend.xp_of(p.data).zeros_like(p.data), p.device)
+
+
+def _check_range(name: str, value: Any, low: float, high: float | None = None,
+                 high_open: bool = True) -> None:
+    """``ValueError`` unless ``low <= value < high`` (``<= high`` with ``high_open=False``)."""
+    ok = isinstance(value, (int, float)) and value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        bound = "" if high is None else (f" and < {high}" if high_open else f" and <= {high}")
+        raise ValueError(f"invalid {name}: {value!r} (must be >= {low}{bound})")
