@@ -1,0 +1,348 @@
+"""Stateless layers and losses (``torch.nn.functional``): ``F.linear``, ``F.conv2d``, pooling,
+dropout, activations and the losses, each with ``reduction="mean" | "sum" | "none"``.
+
+>>> import tinygrad_gd as tg
+>>> from tinygrad_gd.nn import functional as F
+>>> logits = tg.tensor([[2.0, 0.0, -1.0], [0.0, 1e4, 0.0]], requires_grad=True)
+>>> loss = F.cross_entropy(logits, tg.tensor([0, 1]))
+>>> round(loss.item(), 4)
+0.0849
+>>> loss.backward()
+>>> [round(v, 3) for v in logits.grad[1].tolist()]
+[0.0, 0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..ops import conv as C
+from ..ops.loss import CrossEntropy
+from ..tensor import Tensor
+
+__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "relu", "leaky_relu",
+           "tanh", "sigmoid", "gelu", "softmax", "log_softmax", "cross_entropy", "nll_loss",
+           "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "multi_margin_loss"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _pair(value: Any, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_same_shape(input: Tensor, target: Tensor, name: str) -> None:  # noqa: A002
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: input shape {tuple(input.shape)} and target shape "
+                         f"{tuple(target.shape)} differ")
+
+
+def _as_target(target: Any, like: Tensor) -> Tensor:
+    if isinstance(target, Tensor):
+        return target
+    return Tensor(target, device=like.device)
+
+
+# ----------------------------------------------------------------------------- layers
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input @ weight.T + bias``, weight shaped ``(out_features, in_features)`` as torch."""
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        raise ValueError(f"linear: input of shape {tuple(input.shape)} has "
+                         f"{input.shape[-1] if input.ndim else 0} features, but the weight "
+                         f"{tuple(weight.shape)} expects {weight.shape[-1]} (in_features)")
+    out = input.matmul(weight.T)
+    return out + bias if bias is not None else out
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+           stride: Any = 1, padding: Any = 0) -> Tensor:
+    """2-D convolution (cross-correlation, as torch) of ``input (N, C, H, W)`` with
+    ``weight (O, C, kh, kw)``: im2col and one matrix product.
+
+    >>> import tinygrad_gd as tg
+    >>> from tinygrad_gd.nn import functional as F
+    >>> F.conv2d(tg.ones(1, 1, 4, 4), tg.ones(1, 1, 3, 3), padding=1)[0, 0, 0].tolist()
+    [4.0, 6.0, 6.0, 4.0]
+    """
+    if input.ndim != 4:
+        raise ValueError(f"conv2d: expected input of shape (N, C, H, W), got {tuple(input.shape)}"
+                         + (" (add a batch dimension with .unsqueeze(0))" if input.ndim == 3
+                            else ""))
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: expected weight of shape (O, C, kh, kw), got "
+                         f"{tuple(weight.shape)}")
+    n, c, h, w = input.shape
+    o, wc, kh, kw = weight.shape
+    if c != wc:
+        raise ValueError(f"conv2d: input {tuple(input.shape)} has {c} channels, but the weight "
+                         f"{tuple(weight.shape)} expects {wc}")
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    if min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got stride {stride}, "
+                         f"padding {padding}")
+    ho = C.output_size(h, kh, stride[0], padding[0])
+    wo = C.output_size(w, kw, stride[1], padding[1])
+    if ho < 1 or wo < 1:
+        raise ValueError(f"conv2d: kernel {(kh, kw)} is larger than the padded input "
+                         f"{(h + 2 * padding[0], w + 2 * padding[1])}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"conv2d: input dtype {input.dtype} and weight dtype {weight.dtype} "
+                        "differ")
+    cols = C.Im2Col.apply(input, kernel=(kh, kw), stride=stride, padding=padding)
+    out = weight.reshape(o, c * kh * kw).matmul(cols.reshape(c * kh * kw, n * ho * wo))
+    # (O, N*Ho*Wo) -> (N, O, Ho, Wo) is a view; the data stays channel-major, which the next
+    # layer's im2col and this layer's backward both read without copying
+    out = out.reshape(o, n, ho, wo).permute(1, 0, 2, 3)
+    return out + bias.reshape(1, o, 1, 1) if bias is not None else out
+
+
+def _pool_args(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002
+               name: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    if input.ndim != 4:
+        raise ValueError(f"{name}: expected input of shape (N, C, H, W), got "
+                         f"{tuple(input.shape)}")
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"{name}: bad kernel_size {kernel}, stride {stride} or padding "
+                         f"{padding}")
+    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
+        raise ValueError(f"{name}: padding {padding} must be at most half the kernel {kernel}")
+    h, w = input.shape[2:]
+    if (C.output_size(h, kernel[0], stride[0], padding[0]) < 1
+            or C.output_size(w, kernel[1], stride[1], padding[1]) < 1):
+        raise ValueError(f"{name}: kernel {kernel} is larger than the padded input "
+                         f"{(h + 2 * padding[0], w + 2 * padding[1])}")
+    return kernel, stride, padding
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0) -> Tensor:
+    """Max over windows (stride defaults to the kernel size, padding is -inf); the gradient of a
+    window goes to its first maximum, as torch's.
+
+    >>> import tinygrad_gd as tg
+    >>> from tinygrad_gd.nn import functional as F
+    >>> F.max_pool2d(tg.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
+    [5.0, 7.0, 13.0, 15.0]
+    """
+    kernel, stride, padding = _pool_args(input, kernel_size, stride, padding, "max_pool2d")
+    n, c, _, _ = input.shape
+    cols = C.Im2Col.apply(input, kernel=kernel, stride=stride, padding=padding,
+                          pad_value=-np.inf)
+    ho, wo = cols.shape[4], cols.shape[5]
+    cols = cols.reshape(c, kernel[0] * kernel[1], n, ho, wo)
+    index = C.first_argmax(cols.data, axis=1)
+    return C.TakeAlong.apply(cols, index=index, axis=1).permute(1, 0, 2, 3)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0) -> Tensor:
+    """Mean over windows; zero padding counts in the mean (torch's ``count_include_pad=True``)."""
+    kernel, stride, padding = _pool_args(input, kernel_size, stride, padding, "avg_pool2d")
+    n, c, _, _ = input.shape
+    cols = C.Im2Col.apply(input, kernel=kernel, stride=stride, padding=padding)
+    ho, wo = cols.shape[4], cols.shape[5]
+    cols = cols.reshape(c, kernel[0] * kernel[1], n, ho, wo)
+    return cols.mean(axis=1).permute(1, 0, 2, 3)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training
+    only); the mask comes from the library's seeded generator."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    gen = backend.generators.get(input.device)
+    keep = gen.random(input.shape, dtype=np.float32) >= p
+    scale = keep.astype(input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
+    return input * input._const(scale)
+
+
+# ------------------------------------------------------------------------ activations
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    """max(x, 0)."""
+    return input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """x for x > 0, ``negative_slope * x`` otherwise."""
+    return input.leaky_relu(negative_slope)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """Hyperbolic tangent."""
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """Logistic sigmoid."""
+    return input.sigmoid()
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """Gaussian error linear unit (exact, or ``approximate="tanh"``)."""
+    return input.gelu(approximate)
+
+
+def softmax(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """exp(x) / sum(exp(x)) along ``dim``."""
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """x - logsumexp(x) along ``dim``."""
+    return input.log_softmax(dim)
+
+
+# ----------------------------------------------------------------------------- losses
+def _class_rows(input: Tensor,  # noqa: A002
+                target: Tensor, name: str) -> tuple[Tensor, Tensor, tuple]:
+    """Logits ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)`` and labels as ``(M, C)`` rows and ``(M,)``
+    labels, with the shape that a ``reduction="none"`` result takes."""
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dimension, got a scalar")
+    if input.ndim == 1:
+        expected: tuple = ()
+    else:
+        expected = (input.shape[0],) + tuple(input.shape[2:])
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class labels, got dtype "
+                        f"{target.dtype}")
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{name}: input of shape {tuple(input.shape)} needs a target of shape "
+                         f"{expected}, got {tuple(target.shape)}")
+    k = input.shape[0] if input.ndim == 1 else input.shape[1]
+    labels = target.data
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= k:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"{name}: target label {bad} is out of range for {k} classes "
+                             f"(labels must be in [0, {k - 1}])")
+    if input.ndim == 1:
+        rows = input.reshape(1, k)
+    elif input.ndim == 2:
+        rows = input
+    else:
+        perm = (0,) + tuple(range(2, input.ndim)) + (1,)
+        rows = input.permute(*perm).reshape(-1, k)
+    flat = Tensor._make(labels.reshape(-1).astype(np.int64, copy=False), target.device)
+    return rows, flat, expected
+
+
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits and integer labels (or class probabilities of the
+    logits' shape), fused and stable: finite for logits of any finite size."""
+    target = _as_target(target, input)
+    if backend.is_floating(target.dtype):  # class probabilities
+        _check_same_shape(input, target, "cross_entropy")
+        axis = 0 if input.ndim == 1 else 1
+        if label_smoothing:
+            k = input.shape[axis]
+            target = target * (1.0 - label_smoothing) + label_smoothing / k
+        return _reduce(-(target * input.log_softmax(axis)).sum(axis=axis), reduction,
+                       "cross_entropy")
+    rows, labels, shape = _class_rows(input, target, "cross_entropy")
+    loss = CrossEntropy.apply(rows, labels)
+    if label_smoothing:
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                             f"{label_smoothing}")
+        uniform = -rows.log_softmax(1).mean(axis=1)
+        loss = loss * (1.0 - label_smoothing) + uniform * label_smoothing
+    return _reduce(loss.reshape(shape), reduction, "cross_entropy")
+
+
+def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Negative log-likelihood of log-probabilities ``input (N, C)`` at integer labels."""
+    target = _as_target(target, input)
+    rows, labels, shape = _class_rows(input, target, "nll_loss")
+    xp = backend.xp_of(labels.data)
+    picked = rows[xp.arange(rows.shape[0]), labels.data]
+    return _reduce((-picked).reshape(shape), reduction, "nll_loss")
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Squared error ``(input - target)^2``."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Absolute error ``|input - target|``."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """``-(t log p + (1 - t) log(1 - p))`` of probabilities ``p``; the logs are clamped at -100
+    (as torch), so p = 0 or 1 gives a finite loss."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "binary_cross_entropy")
+    data = input.data
+    if data.size and (float(data.min()) < 0.0 or float(data.max()) > 1.0):
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1], got "
+                         f"values in [{float(data.min())}, {float(data.max())}]; use "
+                         "binary_cross_entropy_with_logits for logits")
+    log_p = input.log().clamp(min=-100.0)
+    log_q = (1.0 - input).log().clamp(min=-100.0)
+    return _reduce(-(target * log_p + (1.0 - target) * log_q), reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
+                                     reduction: str = "mean") -> Tensor:
+    """Sigmoid and binary cross-entropy in one stable formula:
+    ``max(x, 0) - x t + log(1 + exp(-|x|))``."""
+    target = _as_target(target, input)
+    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
+    loss = input.relu() - input * target + (1.0 + (-input.abs()).exp()).log()
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0,  # noqa: A002
+                      reduction: str = "mean") -> Tensor:
+    """The multiclass SVM hinge loss: ``sum_{j != y} max(0, margin - x_y + x_j)^p / C`` per row."""
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    target = _as_target(target, input)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"multi_margin_loss: expected input (N, C) or (C,), got "
+                         f"{tuple(input.shape)}")
+    rows, labels, shape = _class_rows(input, target, "multi_margin_loss")
+    xp = backend.xp_of(labels.data)
+    n, k = rows.shape
+    picked = rows[xp.arange(n), labels.data].reshape(n, 1)
+    hinge = (rows - picked + margin).relu()
+    if p == 2:
+        hinge = hinge * hinge
+    # the target's own column would add max(0, margin)^p: mask it out
+    others = xp.ones((n, k), dtype=rows.dtype)
+    others[xp.arange(n), labels.data] = 0
+    loss = (hinge * rows._const(others)).sum(axis=1) * (1.0 / k)
+    return _reduce(loss.reshape(shape), reduction, "multi_margin_loss")

@@ -1,0 +1,132 @@
+"""In-place initialisation of parameters (``torch.nn.init``), drawing from the library's seeded
+generator: after ``tg.manual_seed(n)`` every model is initialised the same way.
+
+>>> import tinygrad_gd as tg
+>>> w = tg.nn.Parameter(tg.zeros(3, 4))
+>>> _ = tg.nn.init.xavier_uniform_(w)
+>>> bool((w.abs() <= (6 / 7) ** 0.5).all())
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+__all__ = ["calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_",
+           "ones_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_"]
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a nonlinearity (torch's table)."""
+    linear = ("linear", "identity", "conv1d", "conv2d", "conv3d", "sigmoid")
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1.0 + slope * slope))
+    if nonlinearity == "selu":
+        return 3.0 / 4.0
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _fans(t: Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight shaped (out, in, *kernel), as torch computes them."""
+    if t.ndim < 2:
+        raise ValueError(f"fan in and fan out need a tensor with at least 2 dimensions, got shape "
+                         f"{tuple(t.shape)}")
+    receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
+    return t.shape[1] * receptive, t.shape[0] * receptive
+
+
+def _fill(t: Tensor, values: np.ndarray | Any) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"nn.init expects a Tensor, got {type(t).__name__}")
+    with no_grad():
+        t.copy_(Tensor._make(values.astype(t.dtype, copy=False), t.device))
+    return t
+
+
+def _gen(t: Tensor):
+    return backend.generators.get(t.device)
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """Fill with samples of U(a, b)."""
+    return _fill(tensor, _gen(tensor).uniform(a, b, size=tensor.shape))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Fill with samples of N(mean, std^2)."""
+    return _fill(tensor, _gen(tensor).normal(mean, std, size=tensor.shape))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill with ``val``."""
+    with no_grad():
+        tensor.fill_(val)
+    return tensor
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fill with zeros."""
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    """Fill with ones."""
+    return constant_(tensor, 1.0)
+
+
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> Tensor:
+    """He initialisation, uniform: U(-b, b) with b = gain * sqrt(3 / fan)."""
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> Tensor:
+    """He initialisation, normal: N(0, std^2) with std = gain / sqrt(fan)."""
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Glorot initialisation, uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Glorot initialisation, normal: std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def default_weight_bias_(weight: Tensor, bias: Tensor | None) -> None:
+    """torch's default for Linear and Conv: kaiming_uniform_(a=sqrt(5)) for the weight, which is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias."""
+    kaiming_uniform_(weight, a=math.sqrt(5.0))
+    if bias is not None:
+        fan_in, _ = _fans(weight)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound)

@@ -1,0 +1,148 @@
+"""Primitives for convolution and pooling: ``Im2Col`` and its adjoint ``Col2Im``, and a gather /
+scatter pair along one axis (``TakeAlong`` / ``PutAlong``) for max pooling.
+
+A convolution is ``weight (O, C*kh*kw) @ Im2Col(x) (C*kh*kw, N*Ho*Wo)``: one matrix product, then
+a free reshape. The column matrix is laid out ``(C, kh, kw, N, Ho, Wo)`` so that
+
+* it is built with one slice copy per kernel tap (kh*kw copies of whole blocks -- no loop over
+  pixels). On this machine that is about 3x faster than copying the transposed 6-D window view
+  in one go (1.2 ms against 3.2 ms for a 16-channel 13x13 batch of 128);
+* the product's output ``(O, N*Ho*Wo)`` is a free reshape-and-permute away from ``(N, O, Ho, Wo)``,
+  and its gradient comes back in the same memory order, so the backward pass reshapes for free;
+* pooling sees each channel's windows as ``(C, kh*kw, N, Ho, Wo)``, reduced over axis 1.
+
+``Col2Im`` (sum the columns back onto the overlapping input positions) is the adjoint of
+``Im2Col``, and each one's backward is the other, so convolutions differentiate to any order.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Function
+
+Pair = tuple[int, int]
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """Number of window positions along one axis (floor mode, as torch)."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _windows(xt, kernel: Pair, stride: Pair, out_hw: Pair):
+    """Per-tap strided slices of a padded ``(C, N, Hp, Wp)`` array: ``(i, j, view)``."""
+    (kh, kw), (sh, sw), (ho, wo) = kernel, stride, out_hw
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, xt[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+
+
+def im2col_array(x, kernel: Pair, stride: Pair, padding: Pair, pad_value: float = 0.0):
+    """``x (N, C, H, W)`` -> columns ``(C, kh, kw, N, Ho, Wo)``, a new contiguous array."""
+    xp = backend.xp_of(x)
+    n, c, h, w = x.shape
+    (kh, kw), (ph, pw) = kernel, padding
+    ho = output_size(h, kh, stride[0], ph)
+    wo = output_size(w, kw, stride[1], pw)
+    xt = x.transpose(1, 0, 2, 3)  # free view; contiguous when x came from a convolution
+    if ph or pw:
+        xt = xp.pad(xt, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode="constant",
+                    constant_values=pad_value)
+    cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+    for i, j, view in _windows(xt, kernel, stride, (ho, wo)):
+        cols[:, i, j] = view
+    return cols
+
+
+def col2im_array(cols, in_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair):
+    """The adjoint of ``im2col_array``: add each column entry back onto its input position."""
+    xp = backend.xp_of(cols)
+    n, c, h, w = in_shape
+    (ph, pw) = padding
+    ho, wo = cols.shape[4], cols.shape[5]
+    out = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    non_overlapping = kernel[0] <= stride[0] and kernel[1] <= stride[1]
+    for i, j, view in _windows(out, kernel, stride, (ho, wo)):
+        if non_overlapping:  # each position is written at most once: plain assignment
+            view[...] = cols[:, i, j]
+        else:
+            view += cols[:, i, j]
+    return out[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+
+
+class Im2Col(Function):
+    """Sliding windows of ``x (N, C, H, W)`` as columns ``(C, kh, kw, N, Ho, Wo)``.
+
+    ``pad_value`` fills the padding (``-inf`` for max pooling); padded entries get no gradient.
+    """
+
+    saves_inputs = False
+
+    def forward(self, x, kernel, stride, padding, pad_value=0.0):
+        self.in_shape, self.kernel, self.stride, self.padding = x.shape, kernel, stride, padding
+        return im2col_array(x, kernel, stride, padding, pad_value)
+
+    def backward(self, g):
+        return Col2Im.apply(g, in_shape=self.in_shape, kernel=self.kernel, stride=self.stride,
+                            padding=self.padding)
+
+
+class Col2Im(Function):
+    """Columns ``(C, kh, kw, N, Ho, Wo)`` summed back into an ``(N, C, H, W)`` image."""
+
+    saves_inputs = False
+
+    def forward(self, cols, in_shape, kernel, stride, padding):
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        return col2im_array(cols, in_shape, kernel, stride, padding)
+
+    def backward(self, g):
+        return Im2Col.apply(g, kernel=self.kernel, stride=self.stride, padding=self.padding)
+
+
+class TakeAlong(Function):
+    """``out = take_along_axis(x, index, axis)`` with a constant integer ``index`` that has size 1
+    along ``axis`` (one element picked per slice, as max pooling picks one per window); the
+    axis is dropped from the result."""
+
+    saves_inputs = False
+
+    def forward(self, x, index, axis):
+        self.index, self.axis, self.size = index, axis, x.shape[axis]
+        xp = backend.xp_of(x)
+        return xp.take_along_axis(x, index, axis=axis).squeeze(axis)
+
+    def backward(self, g):
+        return PutAlong.apply(g, index=self.index, axis=self.axis, size=self.size)
+
+
+class PutAlong(Function):
+    """The adjoint of ``TakeAlong``: zeros of size ``size`` along ``axis`` with ``g`` put at
+    ``index`` (no index repeats within a slice, so no accumulation is needed)."""
+
+    saves_inputs = False
+
+    def forward(self, g, index, axis, size):
+        self.index, self.axis = index, axis
+        xp = backend.xp_of(g)
+        shape = [1] * g.ndim
+        shape.insert(axis, size)
+        taps = xp.arange(size).reshape(shape)
+        # one broadcast comparison builds the one-hot mask; multiplying places g
+        return (index == taps) * xp.expand_dims(g, axis)
+
+    def backward(self, g):
+        return TakeAlong.apply(g, index=self.index, axis=self.axis)
+
+
+def first_argmax(cols, axis: int):
+    """Index of the first maximum along ``axis`` (kept as a size-1 axis), as torch's max pooling
+    routes a tied window's gradient to one element. A loop over the few window taps keeps the
+    reduction on contiguous blocks (``argmax`` over a middle axis would copy the array)."""
+    xp = backend.xp_of(cols)
+    best = cols.max(axis=axis, keepdims=True)
+    n = cols.shape[axis]
+    index = xp.full(best.shape, n - 1, dtype=xp.int64)
+    for t in range(n - 2, -1, -1):
+        tap = xp.take(cols, [t], axis=axis)
+        index[tap == best] = t
+    return index
