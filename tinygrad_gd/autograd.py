@@ -15,6 +15,8 @@ import functools
 import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
+import numpy as np
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -122,6 +124,8 @@ class Function:
             arrays.append(t.data)
         fn = object.__new__(cls)
         data = fn.forward(*arrays, **kwargs)
+        if isinstance(data, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
+            data = np.asarray(data)
         requires = requires and _GradMode.enabled
         out = inputs[0]._make(data, device, requires)
         if cls.is_view:

@@ -22,7 +22,8 @@ def normalize_axis(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ..
     for ax in axes:
         if not -max(ndim, 1) <= ax < max(ndim, 1):
             raise IndexError(f"axis {ax} is out of range for a tensor with {ndim} dimension(s)")
-        out.append(ax % ndim if ndim else 0)
+        if ndim:  # a 0-d tensor accepts dim 0 / -1, as in torch, and has nothing to reduce
+            out.append(ax % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"axis {axis} repeats a dimension")
     return tuple(sorted(out))
@@ -133,14 +134,14 @@ def logsumexp(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -
 
 
 def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    axes, _ = _reduce_args(x, axis, True, dim, None)
+    axes, _ = _reduce_args(x, axis if dim is None else dim, True, None, None)
     m = x.data.max(axis=axes, keepdims=True)
     e = (x - x._const(m)).exp()
     return e / e.sum(axis=axes, keepdims=True)
 
 
 def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    axes, _ = _reduce_args(x, axis, True, dim, None)
+    axes, _ = _reduce_args(x, axis if dim is None else dim, True, None, None)
     return x - logsumexp(x, axes, keepdims=True)
 
 

@@ -1,0 +1,680 @@
+"""One table, a row for every differentiable operation.
+
+Each row is checked, over Hypothesis-drawn shapes (broadcasting, 0-d tensors and size-1
+dimensions included), on every device:
+- forward against NumPy,
+- first derivatives against central differences (``tg.gradcheck``, float64),
+- second derivatives likewise (``tg.gradgradcheck``),
+- and, where PyTorch is importable, forward and backward against torch.
+
+A row's function takes a namespace (``TG`` or ``TORCH``) first, so one definition runs on both
+libraries; its NumPy reference is written separately. Values come from a seeded generator in a
+per-input domain that keeps finite differences away from kinks (relu and abs at 0, ties of max).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinygrad_gd as tg
+from tinygrad_gd.testing import broadcastable_shapes, shapes
+
+SETTINGS = settings(max_examples=15, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow, HealthCheck.data_too_large])
+GRADGRAD_SETTINGS = settings(SETTINGS, max_examples=10)
+
+# ------------------------------------------------------------------------------ value domains
+
+
+def real(rng, shape):
+    return rng.uniform(-2.0, 2.0, shape)
+
+
+def positive(rng, shape):
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def nonzero(rng, shape):
+    """Away from 0 (the kink of relu, abs, leaky_relu and the 1- and inf-norms)."""
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.2, 2.0, shape)
+
+
+def distinct(rng, shape):
+    """Distinct magnitudes, away from 0, random signs: no ties for max/min or the inf-norm."""
+    n = int(np.prod(shape, dtype=np.int64))
+    mags = (rng.permutation(n) + 1) * 0.3 + rng.uniform(0.0, 0.05, n)
+    return (rng.choice([-1.0, 1.0], n) * mags).reshape(shape)
+
+
+def even_grid(rng, shape):
+    """Multiples of 0.5; with ``odd_grid`` (0.25 off) no pair of elements ever ties."""
+    return rng.integers(-4, 5, shape) * 0.5
+
+
+def odd_grid(rng, shape):
+    return rng.integers(-4, 4, shape) * 0.5 + 0.25
+
+
+def off_tenths(rng, shape):
+    """x.x5 values: at least 0.05 from any bound that is a multiple of 0.1 (clamp's kinks)."""
+    return rng.integers(-20, 20, shape) * 0.1 + 0.05
+
+
+# --------------------------------------------------------------------------- case strategies
+SMALL = dict(max_dims=3, max_side=3)
+
+
+def one(**kw):
+    return shapes(**{**SMALL, **kw}).map(lambda s: ((s,), {}))
+
+
+def two():
+    return broadcastable_shapes(2, **SMALL).map(lambda s: (s, {}))
+
+
+def with_params(cases, **params):
+    return cases.map(lambda c: (c[0], {**c[1], **params}))
+
+
+@st.composite
+def reduction(draw, min_dims=0, single_axis=False, min_count=1):
+    """A shape and the ``dim``/``keepdim`` to reduce it with (None: every axis)."""
+    shape = draw(shapes(min_dims=min_dims, **SMALL))
+    nd = len(shape)
+    choices: list[Any] = [None] if not single_axis else []
+    choices += list(range(-max(nd, 1), max(nd, 1)))
+    if nd >= 2 and not single_axis:
+        choices += [(0, nd - 1), tuple(range(nd))]
+    axis = draw(st.sampled_from(choices))
+    axes = range(nd) if axis is None else ((axis,) if isinstance(axis, int) else axis)
+    count = int(np.prod([shape[a] for a in axes], dtype=np.int64)) if nd else 1
+    if count < min_count:
+        shape = tuple(max(s, 2) for s in shape) if nd else (2,)
+        axis = 0 if axis is not None and nd == 0 else axis
+    return (shape,), {"axis": axis, "keepdim": draw(st.booleans())}
+
+
+def _dim_kw(axis):
+    return {} if axis is None else {"dim": axis}
+
+
+@st.composite
+def matmul_case(draw):
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    batch_a, batch_b = draw(broadcastable_shapes(2, max_dims=2, max_side=2))
+    kind = draw(st.sampled_from(["mm", "batched", "vec@mat", "mat@vec", "vec@vec",
+                                 "batched@vec", "vec@batched"]))
+    a = {"mm": (n, k), "batched": batch_a + (n, k), "vec@mat": (k,), "mat@vec": (n, k),
+         "vec@vec": (k,), "batched@vec": batch_a + (n, k), "vec@batched": (k,)}[kind]
+    b = {"mm": (k, m), "batched": batch_b + (k, m), "vec@mat": (k, m), "mat@vec": (k,),
+         "vec@vec": (k,), "batched@vec": (k,), "vec@batched": batch_b + (k, m)}[kind]
+    return (a, b), {}
+
+
+@st.composite
+def permute_case(draw):
+    shape = draw(shapes(**SMALL))
+    return (shape,), {"dims": tuple(draw(st.permutations(range(len(shape)))))}
+
+
+@st.composite
+def transpose_case(draw):
+    shape = draw(shapes(min_dims=1, **SMALL))
+    nd = len(shape)
+    return (shape,), {"d0": draw(st.integers(-nd, nd - 1)), "d1": draw(st.integers(-nd, nd - 1))}
+
+
+@st.composite
+def reshape_case(draw):
+    shape = draw(shapes(**SMALL))
+    size = int(np.prod(shape, dtype=np.int64))
+    targets = [(size,), (-1,), tuple(reversed(shape)), (1, size), (size, 1, 1), (-1, 1)]
+    if size == 1:
+        targets.append(())
+    return (shape,), {"target": draw(st.sampled_from(targets))}
+
+
+@st.composite
+def flatten_case(draw):
+    shape = draw(shapes(min_dims=1, **SMALL))
+    nd = len(shape)
+    start = draw(st.integers(0, nd - 1))
+    return (shape,), {"start": start, "end": draw(st.integers(start, nd - 1))}
+
+
+@st.composite
+def squeeze_case(draw):
+    shape = draw(shapes(**SMALL))
+    ones_ = [i for i, s in enumerate(shape) if s == 1]
+    dim = draw(st.sampled_from([None] + ones_ + list(range(len(shape)))))
+    return (shape,), {"dim": dim}
+
+
+@st.composite
+def unsqueeze_case(draw):
+    shape = draw(shapes(**SMALL))
+    nd = len(shape)
+    return (shape,), {"dim": draw(st.integers(-nd - 1, nd))}
+
+
+@st.composite
+def expand_case(draw, allow_minus_one=True):
+    shape = draw(shapes(max_dims=2, max_side=3))
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    target = lead + tuple(draw(st.integers(1, 3)) if s == 1 else
+                          (-1 if allow_minus_one and draw(st.booleans()) else s) for s in shape)
+    return (shape,), {"target": target}
+
+
+@st.composite
+def pad_case(draw):
+    shape = draw(shapes(min_dims=1, **SMALL))
+    k = draw(st.integers(1, len(shape)))
+    pad = tuple(draw(st.lists(st.integers(0, 2), min_size=2 * k, max_size=2 * k)))
+    return (shape,), {"pad": pad, "value": draw(st.sampled_from([0.0, -1.5]))}
+
+
+@st.composite
+def cat_case(draw):
+    base = draw(shapes(min_dims=1, **SMALL))
+    nd = len(base)
+    dim = draw(st.integers(-nd, nd - 1))
+    sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    shapes_ = tuple(tuple(s if i != dim % nd else size for i, s in enumerate(base))
+                    for size in sizes)
+    return shapes_, {"dim": dim}
+
+
+@st.composite
+def stack_case(draw):
+    base = draw(shapes(**SMALL))
+    n = draw(st.integers(1, 3))
+    return (base,) * n, {"dim": draw(st.integers(-len(base) - 1, len(base)))}
+
+
+@st.composite
+def split_case(draw, chunk=False):
+    shape = draw(shapes(min_dims=1, **SMALL))
+    nd = len(shape)
+    dim = draw(st.integers(-nd, nd - 1))
+    n = shape[dim]
+    if chunk:
+        return (shape,), {"chunks": draw(st.integers(1, 3)), "dim": dim}
+    if draw(st.booleans()):
+        return (shape,), {"size": draw(st.integers(1, 3)), "dim": dim}
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=2)))
+    edges = [0] + cuts + [n]
+    sizes = [b - a for a, b in zip(edges, edges[1:]) if b > a]
+    return (shape,), {"size": sizes, "dim": dim}
+
+
+@st.composite
+def where_case(draw):
+    sc, sa, sb = draw(broadcastable_shapes(3, **SMALL))
+    return (sa, sb), {"cond": draw(hnp.arrays(np.bool_, sc))}
+
+
+def _index_strategies(shape):
+    """Basic, advanced (repeated indices), boolean-mask and mixed indices into ``shape``."""
+    nd = len(shape)
+    ints = [st.integers(-s, s - 1) for s in shape]
+    basic_items = [st.one_of(i, st.builds(slice, st.sampled_from([None, 0, 1]),
+                                          st.sampled_from([None, -1, s]),
+                                          st.sampled_from([None, 1, 2, -1])))
+                   for i, s in zip(ints, shape)]
+    basic = st.tuples(*basic_items).map(tuple)
+    with_none = st.tuples(st.just(None), st.just(Ellipsis), *basic_items[nd - 1:]).map(tuple)
+    adv = hnp.arrays(np.int64, st.integers(1, 5), elements=ints[0]).map(lambda a: (a,))
+    adv2 = st.integers(1, 4).flatmap(
+        lambda n: st.tuples(*[hnp.arrays(np.int64, n, elements=i) for i in ints[:2]]))
+    mask = hnp.arrays(np.bool_, shape[:1]).filter(lambda m: m.any()).map(lambda m: (m,))
+    full_mask = hnp.arrays(np.bool_, shape).filter(lambda m: m.any()).map(lambda m: (m,))
+    mixed = st.tuples(st.just(slice(None)),
+                      hnp.arrays(np.int64, st.integers(1, 4), elements=ints[1 % nd]))
+    options = [basic, with_none, adv, mask, full_mask]
+    if nd >= 2:
+        options += [adv2, mixed]
+    return st.one_of(*options)
+
+
+@st.composite
+def getitem_case(draw):
+    shape = draw(shapes(min_dims=1, **SMALL))
+    index = draw(_index_strategies(shape))
+    if np.asarray(np.empty(shape)[index]).size == 0:
+        index = (0,) * len(shape)
+    return (shape,), {"index": index}
+
+
+@st.composite
+def setitem_case(draw):
+    shape = draw(shapes(min_dims=1, **SMALL))
+    index = draw(_index_strategies(shape).filter(lambda i: not _repeats(i)))
+    target = np.empty(shape)[index]
+    vshape = draw(st.sampled_from([np.shape(target), (), np.shape(target)[-1:]]))
+    return (shape, vshape), {"index": index}
+
+
+def _repeats(index):
+    """Assignment through repeated indices is order-dependent; keep those out of setitem."""
+    arrays = [i for i in index if isinstance(i, np.ndarray) and i.dtype != np.bool_]
+    if not arrays:
+        return False
+    keys = list(zip(*[np.broadcast_arrays(*arrays)[k].ravel() for k in range(len(arrays))]))
+    return len(set(keys)) != len(keys) or any((a < 0).any() for a in arrays)
+
+
+# ------------------------------------------------------------------------ the two namespaces
+
+
+def _tg_const(array, like):
+    dtype = like.dtype if np.asarray(array).dtype.kind == "f" else None
+    return tg.tensor(array, dtype=dtype, device=like.device)
+
+
+def _tg_index(index, like):
+    return tuple(tg.tensor(i, device=like.device) if isinstance(i, np.ndarray) else i
+                 for i in index)
+
+
+TG = SimpleNamespace(
+    name="tg", const=_tg_const, index=_tg_index, cat=tg.cat, stack=tg.stack, where=tg.where,
+    gelu=lambda x, approximate: x.gelu(approximate=approximate),
+    leaky_relu=lambda x, s: x.leaky_relu(s), softplus=lambda x, beta: x.softplus(beta=beta),
+    pad=lambda x, pad, value: x.pad(pad, value=value), erf=lambda x: x.erf(),
+    T=lambda x: x.T, float32=tg.float32, float64=tg.float64)
+
+
+def _torch_namespace():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+
+    def const(array, like):
+        array = np.asarray(array)
+        return torch.tensor(array, dtype=like.dtype if array.dtype.kind == "f" else None)
+
+    def index(idx, like):
+        return tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in idx)
+
+    return SimpleNamespace(
+        name="torch", const=const, index=index, cat=torch.cat, stack=torch.stack,
+        where=torch.where, gelu=lambda x, approximate: F.gelu(x, approximate=approximate),
+        leaky_relu=F.leaky_relu, softplus=lambda x, beta: F.softplus(x, beta=beta),
+        pad=lambda x, pad, value: F.pad(x, pad, value=value), erf=torch.erf,
+        T=lambda x: x.permute(tuple(reversed(range(x.ndim)))), float32=torch.float32,
+        float64=torch.float64), torch
+
+
+# ---------------------------------------------------------------------------- numpy helpers
+
+
+def np_axis(x, axis):
+    """NumPy rejects axis 0 of a 0-d array, which torch (and tinygrad_gd) accept."""
+    return None if x.ndim == 0 else axis
+
+
+def np_softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def np_logsumexp(x, axis, keepdims):
+    m = x.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis if axis is not None else None)
+
+
+def np_norm(x, p, axis, keepdims):
+    a = np.abs(x)
+    if p == math.inf:
+        return a.max(axis=axis, keepdims=keepdims)
+    return (a ** p).sum(axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
+_erf = np.vectorize(math.erf)
+
+
+def np_gelu(x, approximate):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+
+
+def np_setitem(x, v, index):
+    y = x.copy()
+    y[index] = v * 2.0
+    return y
+
+
+def np_split(x, size, dim):
+    n = x.shape[dim]
+    sizes = [min(size, n - i) for i in range(0, n, size)] if isinstance(size, int) else size
+    return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=dim))
+
+
+def np_chunk(x, chunks, dim):
+    return np_split(x, max(1, -(-x.shape[dim] // chunks)), dim)
+
+
+def np_expand(x, target):
+    lead = len(target) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(target))
+    return np.broadcast_to(x, shape)
+
+
+def np_pad(x, pad, value):
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return np.pad(x, widths, constant_values=value)
+
+
+def np_squeeze(x, dim):
+    if dim is None:
+        return np.squeeze(x)
+    return np.squeeze(x, axis=dim) if x.shape[dim] == 1 else x
+
+
+# --------------------------------------------------------------------------------- the table
+
+
+@dataclass
+class Row:
+    """One operation: ``fn(ns, *tensors, **params)``, its NumPy ``ref(*arrays, **params)``, the
+    cases to draw, a value domain per input (the last one repeats), and gradcheck options."""
+
+    name: str
+    fn: Callable[..., Any]
+    ref: Callable[..., Any]
+    cases: Any
+    domains: tuple = (real,)
+    torch: bool = True
+    check: dict = field(default_factory=dict)
+    fwd_tol: float = 1e-12
+
+    def domain(self, i):
+        return self.domains[min(i, len(self.domains) - 1)]
+
+
+def red(method, ref, **kw):
+    """A reduction row: ``x.method(dim=..., keepdim=...)``."""
+    def fn(ns, x, axis, keepdim):
+        return getattr(x, method)(dim=axis, keepdim=keepdim, **kw)
+    return fn, lambda x, axis, keepdim: ref(x, axis=np_axis(x, axis), keepdims=keepdim, **kw)
+
+
+def _var_ref(x, axis, keepdims, correction):
+    return np.var(x, axis=axis, keepdims=keepdims, ddof=correction)
+
+
+def _std_ref(x, axis, keepdims, correction):
+    return np.std(x, axis=axis, keepdims=keepdims, ddof=correction)
+
+
+def _norm_row(p):
+    def fn(ns, x, axis, keepdim):
+        return x.norm(p=p, dim=axis, keepdim=keepdim)
+    return Row(f"norm_p{p}", fn, lambda x, axis, keepdim: np_norm(x, p, np_axis(x, axis), keepdim),
+               reduction(), (distinct,))
+
+
+ROWS = [
+    # arithmetic, with broadcasting
+    Row("add", lambda ns, a, b: a + b, np.add, two()),
+    Row("sub", lambda ns, a, b: a - b, np.subtract, two()),
+    Row("mul", lambda ns, a, b: a * b, np.multiply, two()),
+    Row("div", lambda ns, a, b: a / b, np.divide, two(), (real, nonzero)),
+    Row("pow_tensor_exponent", lambda ns, a, b: a ** b, np.power, two(), (positive, real)),
+    Row("pow_int", lambda ns, x: x ** 3, lambda x: x ** 3, one()),
+    Row("pow_frac", lambda ns, x: x ** 2.5, lambda x: x ** 2.5, one(), (positive,)),
+    Row("pow_negative", lambda ns, x: x ** -1.5, lambda x: x ** -1.5, one(), (positive,)),
+    Row("neg", lambda ns, x: -x, np.negative, one()),
+    Row("radd", lambda ns, x: 2.5 + x, lambda x: 2.5 + x, one()),
+    Row("rsub", lambda ns, x: 2.5 - x, lambda x: 2.5 - x, one()),
+    Row("rmul", lambda ns, x: 2.5 * x, lambda x: 2.5 * x, one()),
+    Row("rdiv", lambda ns, x: 2.5 / x, lambda x: 2.5 / x, one(), (nonzero,)),
+    Row("rpow", lambda ns, x: 2.5 ** x, lambda x: 2.5 ** x, one()),
+    Row("const_tensor_minus_x", lambda ns, x: ns.const(np.array([1.0, -2.0]), x) - x,
+        lambda x: np.array([1.0, -2.0]) - x,
+        st.tuples(shapes(max_dims=2, max_side=3), st.sampled_from([1, 2])).map(
+            lambda t: ((t[0] + (t[1],),), {}))),
+    # elementwise math
+    Row("abs", lambda ns, x: x.abs(), np.abs, one(), (nonzero,)),
+    Row("exp", lambda ns, x: x.exp(), np.exp, one()),
+    Row("log", lambda ns, x: x.log(), np.log, one(), (positive,)),
+    Row("sqrt", lambda ns, x: x.sqrt(), np.sqrt, one(), (positive,)),
+    Row("sin", lambda ns, x: x.sin(), np.sin, one()),
+    Row("cos", lambda ns, x: x.cos(), np.cos, one()),
+    Row("tanh", lambda ns, x: x.tanh(), np.tanh, one()),
+    Row("sigmoid", lambda ns, x: x.sigmoid(), lambda x: 1 / (1 + np.exp(-x)), one()),
+    Row("relu", lambda ns, x: x.relu(), lambda x: np.maximum(x, 0), one(), (nonzero,)),
+    Row("leaky_relu", lambda ns, x: ns.leaky_relu(x, 0.1), lambda x: np.where(x > 0, x, 0.1 * x),
+        one(), (nonzero,)),
+    Row("gelu", lambda ns, x: ns.gelu(x, "none"), lambda x: np_gelu(x, "none"), one()),
+    Row("gelu_tanh", lambda ns, x: ns.gelu(x, "tanh"), lambda x: np_gelu(x, "tanh"), one()),
+    Row("softplus", lambda ns, x: ns.softplus(x, 1.0), lambda x: np.log1p(np.exp(x)), one()),
+    Row("softplus_beta2", lambda ns, x: ns.softplus(x, 2.0),
+        lambda x: np.log1p(np.exp(2 * x)) / 2, one()),
+    Row("erf", lambda ns, x: ns.erf(x), _erf, one(), fwd_tol=1e-7),
+    Row("clamp", lambda ns, x: x.clamp(-0.6, 0.9), lambda x: np.clip(x, -0.6, 0.9), one(),
+        (off_tenths,)),
+    Row("clamp_min", lambda ns, x: x.clamp(min=-0.6), lambda x: np.maximum(x, -0.6), one(),
+        (off_tenths,)),
+    Row("clamp_max", lambda ns, x: x.clamp(max=0.3), lambda x: np.minimum(x, 0.3), one(),
+        (off_tenths,)),
+    Row("maximum", lambda ns, a, b: a.maximum(b), np.maximum, two(), (even_grid, odd_grid)),
+    Row("minimum", lambda ns, a, b: a.minimum(b), np.minimum, two(), (even_grid, odd_grid)),
+    Row("where", lambda ns, a, b, cond: ns.where(ns.const(cond, a), a, b),
+        lambda a, b, cond: np.where(cond, a, b), where_case()),
+    # reductions
+    Row("sum", *red("sum", np.sum), reduction()),
+    Row("mean", *red("mean", np.mean), reduction()),
+    Row("var", *red("var", _var_ref, correction=1), reduction(min_count=2)),
+    Row("var_correction0", *red("var", _var_ref, correction=0), reduction()),
+    Row("std", *red("std", _std_ref, correction=1), reduction(min_count=2), (distinct,)),
+    Row("amax", *red("amax", np.max), reduction(), (distinct,)),
+    Row("amin", *red("amin", np.min), reduction(), (distinct,)),
+    Row("logsumexp", lambda ns, x, axis, keepdim: x.logsumexp(dim=axis, keepdim=keepdim),
+        lambda x, axis, keepdim: np_logsumexp(x, np_axis(x, axis), keepdim),
+        reduction(single_axis=True)),
+    Row("softmax", lambda ns, x, axis, keepdim: x.softmax(dim=axis),
+        lambda x, axis, keepdim: np_softmax(x, np_axis(x, axis)), reduction(single_axis=True)),
+    Row("log_softmax", lambda ns, x, axis, keepdim: x.log_softmax(dim=axis),
+        lambda x, axis, keepdim: np.log(np_softmax(x, np_axis(x, axis))),
+        reduction(single_axis=True),
+        fwd_tol=1e-10),
+    _norm_row(1), _norm_row(2), _norm_row(3), _norm_row(math.inf),
+    # linear algebra
+    Row("matmul", lambda ns, a, b: a @ b, np.matmul, matmul_case()),
+    Row("dot", lambda ns, a, b: a.dot(b), np.dot,
+        st.integers(1, 4).map(lambda k: (((k,), (k,)), {}))),
+    Row("outer", lambda ns, a, b: a.outer(b), np.outer,
+        st.tuples(st.integers(1, 3), st.integers(1, 3)).map(lambda t: (((t[0],), (t[1],)), {}))),
+    Row("T", lambda ns, x: ns.T(x), lambda x: x.T, one()),
+    Row("transpose", lambda ns, x, d0, d1: x.transpose(d0, d1),
+        lambda x, d0, d1: np.swapaxes(x, d0, d1), transpose_case()),
+    Row("permute", lambda ns, x, dims: x.permute(dims), lambda x, dims: np.transpose(x, dims),
+        permute_case()),
+    # shapes
+    Row("reshape", lambda ns, x, target: x.reshape(target),
+        lambda x, target: np.reshape(x, target), reshape_case()),
+    Row("view", lambda ns, x, target: x.view(target), lambda x, target: np.reshape(x, target),
+        reshape_case()),
+    Row("flatten", lambda ns, x, start, end: x.flatten(start, end),
+        lambda x, start, end: x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:]),
+        flatten_case()),
+    Row("squeeze", lambda ns, x, dim: x.squeeze() if dim is None else x.squeeze(dim),
+        np_squeeze, squeeze_case()),
+    Row("unsqueeze", lambda ns, x, dim: x.unsqueeze(dim),
+        lambda x, dim: np.expand_dims(x, dim), unsqueeze_case()),
+    Row("expand", lambda ns, x, target: x.expand(target), np_expand, expand_case()),
+    Row("broadcast_to", lambda ns, x, target: x.broadcast_to(target),
+        lambda x, target: np.broadcast_to(x, target), expand_case(allow_minus_one=False)),
+    Row("pad", lambda ns, x, pad, value: ns.pad(x, pad, value), np_pad, pad_case()),
+    Row("getitem", lambda ns, x, index: x[ns.index(index, x)], lambda x, index: x[index],
+        getitem_case()),
+    Row("getitem_0d", lambda ns, x: x[()] * x[None], lambda x: x[()] * x[None],
+        one(max_dims=0)),
+    Row("setitem_in_graph",
+        lambda ns, x, v, index: _setitem(ns, x, v, index), np_setitem, setitem_case()),
+    Row("cat", lambda ns, *xs, dim: ns.cat(list(xs), dim),
+        lambda *xs, dim: np.concatenate(xs, axis=dim), cat_case()),
+    Row("stack", lambda ns, *xs, dim: ns.stack(list(xs), dim),
+        lambda *xs, dim: np.stack(xs, axis=dim), stack_case()),
+    Row("split", lambda ns, x, size, dim: x.split(size, dim), np_split, split_case()),
+    Row("chunk", lambda ns, x, chunks, dim: x.chunk(chunks, dim), np_chunk,
+        split_case(chunk=True)),
+    # dtype and copies
+    Row("cast_float32", lambda ns, x: (x.to(ns.float32) * 2.0).to(ns.float64),
+        lambda x: (x.astype(np.float32) * 2).astype(np.float64), one(),
+        check={"eps": 1e-2}, fwd_tol=1e-6),
+    Row("float_double", lambda ns, x: x.float().double() + x,
+        lambda x: x.astype(np.float32).astype(np.float64) + x, one(),
+        check={"eps": 1e-2}, fwd_tol=1e-6),
+    Row("clone", lambda ns, x: x.clone() * x, lambda x: x * x, one()),
+]
+
+
+def _setitem(ns, x, v, index):
+    y = x * 1.0  # a non-leaf, so the in-place write is recorded in the graph
+    y[ns.index(index, x)] = v * 2.0
+    return y
+
+
+# --------------------------------------------------------------------------------- the checks
+
+
+def _draw(row, data):
+    shapes_, params = data.draw(row.cases, label="case")
+    seed = data.draw(st.integers(0, 2**31 - 1), label="seed")
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(row.domain(i)(rng, s), dtype=np.float64) for i, s in enumerate(shapes_)]
+    return arrays, params
+
+
+def _negative_step(index):
+    return any(isinstance(i, slice) and i.step is not None and i.step < 0 for i in index)
+
+
+def _as_tuple(x):
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _bind(row, ns, params):
+    return lambda *xs: row.fn(ns, *xs, **params)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.name)
+@SETTINGS
+@given(data=st.data())
+def test_forward_and_gradcheck(row, device, data):
+    arrays, params = _draw(row, data)
+    xs = [tg.tensor(a, dtype="float64", device=device, requires_grad=True) for a in arrays]
+    outs = _as_tuple(row.fn(TG, *xs, **params))
+    refs = _as_tuple(row.ref(*arrays, **params))
+    assert len(outs) == len(refs)
+    for out, ref in zip(outs, refs):
+        ref = np.asarray(ref)
+        assert out.shape == ref.shape, f"{row.name}: shape {out.shape}, NumPy {ref.shape}"
+        assert out.device == tg.tensor(0.0, device=device).device
+        np.testing.assert_allclose(out.numpy(), ref, rtol=row.fwd_tol, atol=row.fwd_tol)
+    assert tg.gradcheck(_bind(row, TG, params), tuple(xs), **row.check)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.name)
+@GRADGRAD_SETTINGS
+@given(data=st.data())
+def test_gradgradcheck(row, device, data):
+    arrays, params = _draw(row, data)
+    xs = tuple(tg.tensor(a, dtype="float64", device=device, requires_grad=True) for a in arrays)
+    assert tg.gradgradcheck(_bind(row, TG, params), xs, **row.check)
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.torch], ids=lambda r: r.name)
+@SETTINGS
+@given(data=st.data())
+def test_matches_torch(row, data):
+    ns, torch = _torch_namespace()
+    arrays, params = _draw(row, data)
+    assume(not _negative_step(params.get("index", ())))  # torch has no negative slice steps
+    xs = [tg.tensor(a, dtype="float64", requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    outs = _as_tuple(row.fn(TG, *xs, **params))
+    touts = _as_tuple(row.fn(ns, *ts, **params))
+    rng = np.random.default_rng(1)
+    cots = [rng.standard_normal(o.shape) for o in outs]
+    for out, tout in zip(outs, touts):
+        assert out.shape == tuple(tout.shape)
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-10)
+    grads = tg.grad(list(outs), xs, grad_outputs=[tg.tensor(c, dtype="float64") for c in cots],
+                    allow_unused=True)
+    tgrads = torch.autograd.grad(list(touts), ts, grad_outputs=[torch.tensor(c) for c in cots],
+                                 allow_unused=True)
+    for i, (g, tgr) in enumerate(zip(grads, tgrads)):
+        expected = np.zeros(arrays[i].shape) if tgr is None else tgr.numpy()
+        got = np.zeros(arrays[i].shape) if g is None else g.numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-10,
+                                   err_msg=f"{row.name}: gradient of input {i}")
+
+
+# ------------------------------------------------------------------- ties (not differentiable)
+
+
+@pytest.mark.parametrize("method", ["amax", "amin"])
+def test_reduction_ties_split_the_gradient_evenly(device, method):
+    x = tg.tensor([[1.0, 3.0, 3.0], [-2.0, -2.0, 0.5]], dtype="float64", device=device,
+                  requires_grad=True)
+    getattr(x, method)(dim=1).sum().backward()
+    expected = ([[0, 0.5, 0.5], [0, 0, 1]] if method == "amax" else [[1, 0, 0], [0.5, 0.5, 0]])
+    np.testing.assert_allclose(x.grad.numpy(), expected)
+    x.grad = None
+    getattr(x, method)().backward()  # a tie over the whole tensor too
+    flat = x.numpy().ravel()
+    target = flat.max() if method == "amax" else flat.min()
+    np.testing.assert_allclose(x.grad.numpy().ravel(), (flat == target) / (flat == target).sum())
+
+
+def test_reduction_ties_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[2.0, 2.0, 1.0, 2.0], [0.0, 5.0, 5.0, -1.0]])
+    x = tg.tensor(a, dtype="float64", requires_grad=True)
+    t = torch.tensor(a, requires_grad=True)
+    for dim in (None, 0, 1):
+        x.grad, t.grad = None, None
+        (x.amax(**_dim_kw(dim)) * 3.0).sum().backward()
+        (t.amax(**({} if dim is None else {"dim": dim})) * 3.0).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+
+
+def test_maximum_minimum_ties_split_the_gradient(device):
+    a = tg.tensor([1.0, 2.0, 3.0], dtype="float64", device=device, requires_grad=True)
+    b = tg.tensor([1.0, 5.0, 3.0], dtype="float64", device=device, requires_grad=True)
+    (a.maximum(b) + 10 * a.minimum(b)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [5.5, 10.0, 5.5])
+    np.testing.assert_allclose(b.grad.numpy(), [5.5, 1.0, 5.5])
+
+
+def test_every_api_operation_has_a_row():
+    """The table covers API.md's differentiable operations (a new op needs a new row)."""
+    names = {r.name for r in ROWS}
+    required = {"add", "sub", "mul", "div", "pow_tensor_exponent", "neg", "radd", "rsub", "rmul",
+                "rdiv", "rpow", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid",
+                "relu", "leaky_relu", "gelu", "gelu_tanh", "softplus", "clamp", "maximum",
+                "minimum", "where", "sum", "mean", "var", "std", "amax", "amin", "logsumexp",
+                "softmax", "log_softmax", "norm_p1", "norm_p2", "norm_pinf", "norm_p3",
+                "matmul", "dot", "T", "transpose", "permute", "outer", "reshape", "view",
+                "flatten", "squeeze", "unsqueeze", "expand", "broadcast_to", "pad", "getitem",
+                "setitem_in_graph", "cat", "stack", "split", "chunk", "erf", "cast_float32",
+                "clone"}
+    assert required <= names, sorted(required - names)
