@@ -18,6 +18,7 @@ from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, 
                         squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where)
 from .functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
 
 from . import testing  # noqa: E402 - Hypothesis is imported inside its functions only

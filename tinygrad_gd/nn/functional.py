@@ -19,14 +19,15 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..autograd import no_grad
 from ..ops import conv as C
 from ..ops.loss import CrossEntropy
 from ..tensor import Tensor
 
-__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "relu", "leaky_relu",
-           "tanh", "sigmoid", "gelu", "softmax", "log_softmax", "cross_entropy", "nll_loss",
-           "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "multi_margin_loss"]
+__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "relu",
+           "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax", "cross_entropy",
+           "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "multi_margin_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -178,6 +179,54 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # 
     keep = gen.random(input.shape, dtype=np.float32) >= p
     scale = keep.astype(input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
     return input * input._const(scale)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
+               running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float | None = 0.1,
+               eps: float = 1e-5, num_batches_tracked: Tensor | None = None) -> Tensor:
+    """Normalise each feature (dimension 1) over the batch and spatial dimensions.
+
+    Training: batch statistics (biased variance) normalise, and the running statistics, when
+    given, are updated in place as torch does: ``running = (1 - momentum) * running + momentum *
+    batch`` with the unbiased batch variance (``momentum=None``: cumulative average, which needs
+    ``num_batches_tracked``). Evaluation: the running statistics normalise.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input (N, C, ...), got {tuple(input.shape)}")
+    c = input.shape[1]
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.size // c
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per feature when "
+                             f"training, got input of shape {tuple(input.shape)}")
+        mean = input.mean(axis=axes, keepdims=True)
+        centered = input - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                m = momentum
+                if num_batches_tracked is not None:
+                    num_batches_tracked.add_(1)
+                if m is None:
+                    if num_batches_tracked is None:
+                        raise ValueError("batch_norm: momentum=None needs num_batches_tracked")
+                    m = 1.0 / float(num_batches_tracked.item())
+                unbiased = var.detach().reshape(-1) * (count / (count - 1))
+                running_mean.mul_(1.0 - m).add_(mean.detach().reshape(-1) * m)
+                running_var.mul_(1.0 - m).add_(unbiased * m)
+        out = centered * (var + eps) ** -0.5
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
+        out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps) ** -0.5
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
 
 
 # ------------------------------------------------------------------------ activations

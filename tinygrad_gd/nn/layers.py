@@ -16,7 +16,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ..autograd import no_grad
 from ..creation import ones, zeros
 from ..tensor import Tensor
 from . import functional as F
@@ -182,37 +181,10 @@ class _BatchNorm(Module):
                              f"{' or '.join(map(str, self.expected_ndim))} dimensions and "
                              f"{self.num_features} features in dimension 1, got "
                              f"{tuple(x.shape)}")
-        axes = (0,) + tuple(range(2, x.ndim))
-        shape = (1, self.num_features) + (1,) * (x.ndim - 2)
-        use_batch = self.training or self.running_mean is None
-        if use_batch:
-            count = x.size // self.num_features
-            if count <= 1:
-                raise ValueError(f"{type(self).__name__}: expected more than 1 value per "
-                                 f"feature when training, got input of shape {tuple(x.shape)}")
-            mean = x.mean(axis=axes, keepdims=True)
-            centered = x - mean
-            var = (centered * centered).mean(axis=axes, keepdims=True)
-            if self.training and self.running_mean is not None:
-                self._update_running(mean, var, count)
-            out = centered * (var + self.eps) ** -0.5
-        else:
-            mean = self.running_mean.reshape(shape)
-            var = self.running_var.reshape(shape)
-            out = (x - mean) * (var + self.eps) ** -0.5
-        if self.weight is not None:
-            out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
-        return out
-
-    def _update_running(self, mean: Tensor, var: Tensor, count: int) -> None:
-        with no_grad():
-            self.num_batches_tracked.add_(1)
-            m = self.momentum
-            if m is None:  # cumulative moving average, as torch
-                m = 1.0 / float(self.num_batches_tracked.item())
-            unbiased = var.detach().reshape(-1) * (count / (count - 1))
-            self.running_mean.mul_(1.0 - m).add_(mean.detach().reshape(-1) * m)
-            self.running_var.mul_(1.0 - m).add_(unbiased * m)
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            training=self.training or self.running_mean is None,
+                            momentum=self.momentum, eps=self.eps,
+                            num_batches_tracked=self.num_batches_tracked)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
