@@ -1,0 +1,362 @@
+"""Train an MLP or a small CNN on MNIST, with checkpoints that resume to the exact same weights.
+
+    python examples/train_mnist.py                              # MLP, SGD momentum, 3 epochs
+    python examples/train_mnist.py --model cnn --epochs 15 --schedule cosine
+    python examples/train_mnist.py --optimizer adam --lr 1e-3 --swa --epochs 10
+    python examples/train_mnist.py --out runs/a --epochs 10 --resume   # continue a stopped run
+
+Each epoch shows a progress bar with the running loss and accuracy, then evaluates on the test set
+and writes, atomically, ``history.json`` and ``checkpoint.npz`` in ``--out``. The checkpoint
+(``tg.save``: an ``.npz`` loaded without pickle) holds the model, the optimizer, the scheduler,
+the SWA and early-stopping state, the loader's and the library's random-number state, the epoch
+and the options, so ``--resume`` finishes with exactly the weights of an uninterrupted run.
+Resuming with options that change the run (another model, optimizer, learning rate...) is refused
+with the list of differences; ``--epochs`` may grow.
+
+MNIST is found as ``tinygrad_gd.data.MNIST`` finds it (``--data-root``, ``$TINYGRAD_GD_DATA``, the
+cache, a download); offline with nothing found it trains on the bundled 5,000-image subset.
+Inputs are normalised with MNIST's mean and std (``MNIST.as_arrays``). ``--plateau`` schedules and
+``--early-stopping`` watch the loss on a validation set held out from the end of the training set
+(``--val``, default 10% of it when either is on), never the test set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+import tinygrad_gd as tg
+from tinygrad_gd import backend, data, nn, optim
+from tinygrad_gd.nn import functional as F
+
+OPTIMIZERS = ["gd", "sgd", "momentum", "adam", "rmsprop", "newton-cg"]
+SCHEDULES = ["none", "step", "exponential", "cosine", "warm-restarts", "cyclic", "onecycle",
+             "plateau"]
+DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "rmsprop": 1e-3,
+              "newton-cg": 1.0}
+# Options that define the run: a checkpoint only resumes a run made with the same ones.
+RUN_KEYS = ["model", "optimizer", "batch_size", "lr", "momentum", "weight_decay", "schedule",
+            "swa", "swa_start", "swa_lr", "early_stopping", "patience", "seed", "limit", "val"]
+
+
+# ------------------------------------------------------------------------------ the pieces
+def build_model(name: str) -> nn.Module:
+    """``mlp``: 784-256-256-10 with ReLU. ``cnn``: two 3x3 conv + max-pool blocks (32 and 64
+    channels), a 128-unit hidden layer and dropout."""
+    if name == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256),
+                             nn.ReLU(), nn.Linear(256, 10))
+    if name == "cnn":
+        return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Dropout(0.25), nn.Linear(1600, 128), nn.ReLU(), nn.Dropout(0.5),
+                             nn.Linear(128, 10))
+    raise ValueError(f"unknown model {name!r}; expected 'mlp' or 'cnn'")
+
+
+def build_optimizer(args: argparse.Namespace, params: list) -> optim.Optimizer:
+    """The optimizer named by ``--optimizer`` with ``--lr`` (and momentum, weight decay)."""
+    name, lr, wd = args.optimizer, args.lr, args.weight_decay
+    if name == "gd":
+        return optim.GD(params, lr=lr)
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, weight_decay=wd)
+    if name == "momentum":
+        return optim.SGD(params, lr=lr, momentum=args.momentum, weight_decay=wd)
+    if name == "adam":
+        return optim.Adam(params, lr=lr, weight_decay=wd)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr, weight_decay=wd)
+    if name == "newton-cg":
+        return optim.Newton(params, lr=lr, damping=args.damping, solver="cg")
+    raise ValueError(f"unknown optimizer {name!r}; expected one of {OPTIMIZERS}")
+
+
+def build_scheduler(args: argparse.Namespace, opt: optim.Optimizer, steps_per_epoch: int):
+    """``(scheduler, per_batch)``: the schedule of ``--schedule`` and whether it steps per batch."""
+    name, epochs, lr = args.schedule, args.epochs, args.lr
+    if name == "none":
+        return None, False
+    from tinygrad_gd.optim import lr_scheduler as sch
+    if name == "step":
+        return sch.StepLR(opt, step_size=max(1, epochs // 3), gamma=0.1), False
+    if name == "exponential":
+        return sch.ExponentialLR(opt, gamma=0.8), False
+    if name == "cosine":
+        return sch.CosineAnnealingLR(opt, T_max=epochs), False
+    if name == "warm-restarts":
+        return sch.CosineAnnealingWarmRestarts(opt, T_0=max(1, epochs // 3)), False
+    if name == "cyclic":
+        return sch.CyclicLR(opt, base_lr=lr / 10, max_lr=lr,
+                            step_size_up=max(1, steps_per_epoch // 2), cycle_momentum=False), True
+    if name == "onecycle":
+        return sch.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
+                              cycle_momentum=False), True
+    if name == "plateau":
+        return sch.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=1), False
+    raise ValueError(f"unknown schedule {name!r}; expected one of {SCHEDULES}")
+
+
+@tg.no_grad()
+def evaluate(model: nn.Module, loader: data.DataLoader) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` over ``loader``."""
+    was_training = model.training
+    model.eval()
+    total_loss, correct, n = 0.0, 0, 0
+    for x, y in loader:
+        logits = model(x)
+        total_loss += F.cross_entropy(logits, y, reduction="sum").item()
+        correct += int((logits.argmax(axis=1) == y).sum().item())
+        n += len(y)
+    model.train(was_training)
+    return total_loss / n, correct / n
+
+
+# ------------------------------------------------------------------------------ checkpoints
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """``tg.load`` a checkpoint written by this script (no pickle anywhere)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    ck = tg.load(path)
+    if not isinstance(ck, dict) or "args" not in ck or "model" not in ck:
+        raise ValueError(f"{path} is not a train_mnist.py checkpoint")
+    return ck
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """``json.dump`` to a temporary file in the same folder, then ``os.replace``: atomic."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _state(obj: Any) -> Any:
+    return None if obj is None else obj.state_dict()
+
+
+def _rng_state() -> dict[str, Any]:
+    return backend.generators.get("cpu").bit_generator.state
+
+
+def _check_same_run(saved: dict[str, Any], args: argparse.Namespace, path: Path) -> None:
+    diffs = [f"{k}: checkpoint {saved.get(k)!r}, this run {getattr(args, k)!r}"
+             for k in RUN_KEYS if saved.get(k) != getattr(args, k)]
+    if diffs:
+        raise ValueError(f"cannot resume from {path}: it was made by a different run ("
+                         + "; ".join(diffs) + "). Repeat the original options, or start afresh "
+                         "in another --out")
+
+
+# ------------------------------------------------------------------------------- training
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (see the module docstring)."""
+    p = argparse.ArgumentParser(description="Train an MLP or a CNN on MNIST with tinygrad_gd.")
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="momentum")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="0 = full batch; default 128 (gd: full batch, newton-cg: 1000)")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--lr", type=float, default=None, help=f"default per optimizer: {DEFAULT_LR}")
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--damping", type=float, default=1e-3, help="newton-cg's damping")
+    p.add_argument("--schedule", choices=SCHEDULES, default="none")
+    p.add_argument("--swa", action="store_true", help="stochastic weight averaging")
+    p.add_argument("--swa-start", type=int, default=None, help="epoch (default: 75%% of them)")
+    p.add_argument("--swa-lr", type=float, default=None, help="default: lr / 2")
+    p.add_argument("--early-stopping", action="store_true")
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--val", type=int, default=None,
+                   help="validation images held out of the training set (default: 10%% with "
+                        "--early-stopping or --schedule plateau, else 0)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=0, help="train on the first N images only")
+    p.add_argument("--data-root", default=None, help="folder with the IDX files")
+    p.add_argument("--no-download", action="store_true")
+    p.add_argument("--out", default="runs/train_mnist")
+    p.add_argument("--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
+                   help="continue from CHECKPOINT (default: OUT/checkpoint.npz)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    args = p.parse_args(argv)
+    if args.lr is None:
+        args.lr = DEFAULT_LR[args.optimizer]
+    if args.batch_size is None:
+        args.batch_size = {"gd": 0, "newton-cg": 1000}.get(args.optimizer, 128)
+    if args.batch_size < 0 or args.epochs < 1 or args.limit < 0:
+        p.error("--batch-size and --limit must be >= 0, --epochs >= 1")
+    if args.swa_start is None:
+        args.swa_start = max(1, int(0.75 * args.epochs)) if args.swa else 0
+    if args.swa_lr is None:
+        args.swa_lr = args.lr / 2 if args.swa else 0.0
+    return args
+
+
+def load_arrays(args: argparse.Namespace):
+    """Train / validation / test arrays (float32 normalised inputs, int64 labels)."""
+    train = data.MNIST("train", root=args.data_root, download=not args.no_download)
+    test = data.MNIST("test", root=args.data_root, download=not args.no_download,
+                      verbose=False)
+    x, y = train.as_arrays()
+    if args.limit:
+        x, y = x[:args.limit], y[:args.limit]
+    if args.val is None:
+        args.val = len(y) // 10 if (args.early_stopping or args.schedule == "plateau") else 0
+    if not 0 <= args.val < len(y):
+        raise ValueError(f"--val {args.val} must leave training images (there are {len(y)})")
+    cut = len(y) - args.val
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:]), test.as_arrays(), train.is_subset
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """Run (or resume) the training described by ``args``; return the history and the model."""
+    tg.manual_seed(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (x, y), (xv, yv), (xt, yt), subset = load_arrays(args)
+    device = args.device
+    model = build_model(args.model).to(device)
+    opt = build_optimizer(args, list(model.parameters()))
+    batch = None if args.batch_size == 0 else args.batch_size
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=batch, shuffle=True,
+                             seed=args.seed, device=device)
+    test_loader = data.DataLoader(data.TensorDataset(xt, yt), batch_size=1000, device=device)
+    val_loader = data.DataLoader(data.TensorDataset(xv, yv), batch_size=1000,
+                                 device=device) if len(yv) else None
+    sched, per_batch = build_scheduler(args, opt, len(loader))
+    swa_model = swa_sched = stopper = None
+    if args.swa:
+        swa_model = optim.swa_utils.AveragedModel(model)
+        swa_sched = optim.swa_utils.SWALR(opt, swa_lr=args.swa_lr, anneal_epochs=1)
+    if args.early_stopping:
+        stopper = optim.EarlyStopping(patience=args.patience, mode="min", restore_best=True)
+
+    history: list[dict[str, Any]] = []
+    start, stopped = 0, False
+    if args.resume is not None:
+        path = Path(args.resume) if args.resume else out / "checkpoint.npz"
+        ck = load_checkpoint(path)
+        _check_same_run(ck["args"], args, path)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        for obj, key in ((sched, "scheduler"), (swa_model, "swa_model"), (swa_sched, "swa_sched"),
+                         (stopper, "early_stopping")):
+            if obj is not None:
+                obj.load_state_dict(ck[key])
+        loader.load_state_dict(ck["loader"])
+        backend.generators.get("cpu").bit_generator.state = ck["rng"]
+        history, start, stopped = ck["history"], ck["epoch"], ck["stopped"]
+        print(f"resumed from {path} after epoch {start}")
+
+    print(f"{args.model} on {len(y)} training images{' (bundled subset)' if subset else ''}, "
+          f"{args.optimizer} lr {args.lr}, batch {batch or 'full'}, {args.epochs} epochs, "
+          f"schedule {args.schedule}{', SWA' if args.swa else ''} on {device}")
+    epoch = start
+    while epoch < args.epochs and not stopped:
+        seconds, train_loss, train_acc, lr = _train_epoch(args, model, opt, loader, sched,
+                                                          per_batch, epoch)
+        epoch += 1
+        record: dict[str, Any] = {"epoch": epoch, "lr": lr, "seconds": seconds,
+                                  "train_loss": train_loss, "train_acc": train_acc}
+        if val_loader is not None:
+            record["val_loss"], record["val_acc"] = evaluate(model, val_loader)
+        record["test_loss"], record["test_acc"] = evaluate(model, test_loader)
+        if args.swa and epoch > args.swa_start:
+            swa_model.update_parameters(model)
+            swa_sched.step()
+        elif args.schedule == "plateau":
+            sched.step(record["val_loss"])
+        elif sched is not None and not per_batch:
+            sched.step()
+        if stopper is not None and stopper.step(record["val_loss"], model):
+            stopped = True
+            record["early_stop"] = True
+        history.append(record)
+        tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
+                   + (f"val loss {record['val_loss']:.4f} | " if val_loader else "")
+                   + f"test loss {record['test_loss']:.4f} acc {record['test_acc']:.4f} | "
+                   f"lr {lr:.3g} | {seconds:.1f} s" + (" | early stop" if stopped else ""))
+        state = {"args": {k: getattr(args, k) for k in RUN_KEYS}, "epoch": epoch,
+                 "stopped": stopped, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                 "scheduler": _state(sched), "swa_model": _state(swa_model),
+                 "swa_sched": _state(swa_sched), "early_stopping": _state(stopper),
+                 "loader": loader.state_dict(), "rng": _rng_state(), "history": history}
+        tg.save(state, out / "checkpoint.npz")
+        write_json(out / "history.json", history)
+
+    result: dict[str, Any] = {"history": history, "model": model, "test_acc":
+                              history[-1]["test_acc"] if history else math.nan}
+    if stopped and stopper is not None:
+        result["test_loss"], result["test_acc"] = evaluate(model, test_loader)  # best weights
+        print(f"early stopping restored the best weights: test acc {result['test_acc']:.4f}")
+    if swa_model is not None and epoch > args.swa_start:
+        result["swa_test_loss"], result["swa_test_acc"] = evaluate(swa_model, test_loader)
+        print(f"SWA average of epochs {args.swa_start + 1}..{epoch}: test acc "
+              f"{result['swa_test_acc']:.4f} (last iterate {history[-1]['test_acc']:.4f})")
+    result["swa_model"] = swa_model
+    return result
+
+
+def _train_epoch(args, model, opt, loader, sched, per_batch, epoch):
+    """One pass over ``loader``; returns (seconds, mean loss, accuracy, lr at the start)."""
+    model.train()
+    lr = opt.param_groups[0]["lr"]
+    step_sched = sched is not None and per_batch and not (args.swa and epoch >= args.swa_start)
+    total_loss, correct, seen = 0.0, 0, 0
+    start = time.perf_counter()
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False, disable=args.quiet,
+               dynamic_ncols=True)
+    for i, (xb, yb) in enumerate(bar):
+        if args.optimizer == "newton-cg":
+            def closure(xb=xb, yb=yb):
+                opt.zero_grad()
+                loss = F.cross_entropy(model(xb), yb)
+                loss.backward()
+                return loss
+            loss = opt.step(closure)
+            with tg.no_grad():
+                logits = model(xb)
+        else:
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if step_sched:
+            sched.step()
+        n = len(yb)
+        total_loss += loss.item() * n
+        correct += int((logits.argmax(axis=1) == yb).sum().item())
+        seen += n
+        if i % 20 == 0 or i == len(loader) - 1:
+            bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
+    return time.perf_counter() - start, total_loss / seen, correct / seen, lr
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Command-line entry point; returns ``train``'s result (for tests and notebooks)."""
+    args = parse_args(argv)
+    try:
+        return train(args)
+    except (ValueError, FileNotFoundError) as exc:
+        if argv is not None:
+            raise
+        sys.exit(f"train_mnist.py: error: {exc}")
+
+
+if __name__ == "__main__":
+    main()
