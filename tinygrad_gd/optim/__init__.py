@@ -1,7 +1,10 @@
 """Optimizers: gradient descent in all its forms, Newton, schedules, early stopping, SWA."""
 
-from . import lr_scheduler
+from . import line_search, lr_scheduler
 from .first_order import GD, SGD, Adam, AdamW, RMSprop
+from .newton import Newton
 from .optimizer import Optimizer
+from .search import RandomLocalSearch, RandomSearch
 
-__all__ = ["Optimizer", "GD", "SGD", "RMSprop", "Adam", "AdamW", "lr_scheduler"]
+__all__ = ["Optimizer", "GD", "SGD", "RMSprop", "Adam", "AdamW", "Newton", "RandomSearch",
+           "RandomLocalSearch", "line_search", "lr_scheduler"]
