@@ -33,79 +33,79 @@ def _probs(*shape):
 CASES = {
     "linear": (F.linear, "linear", [_normal(3, 4), _normal(2, 4), _normal(2)], (0, 1, 2)),
     "linear_3d": (F.linear, "linear", [_normal(2, 2, 3), _normal(2, 3), _normal(2)], (0, 1, 2)),
-    "conv2d": (lambda x, w, b: F.conv2d(x, w, b), lambda T, x, w, b: T.conv2d(x, w, b),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b), lambda tf, x, w, b: tf.conv2d(x, w, b),
                [_normal(2, 2, 4, 4), _normal(2, 2, 3, 3), _normal(2)], (0, 1, 2)),
     "conv2d_s2_p1": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
-                     lambda T, x, w, b: T.conv2d(x, w, b, stride=2, padding=1),
+                     lambda tf, x, w, b: tf.conv2d(x, w, b, stride=2, padding=1),
                      [_normal(1, 2, 5, 4), _normal(2, 2, 3, 3), _normal(2)], (0, 1, 2)),
     "conv2d_k2x3_s_1_2_p2": (lambda x, w: F.conv2d(x, w, stride=(1, 2), padding=(2, 0)),
-                             lambda T, x, w: T.conv2d(x, w, stride=(1, 2), padding=(2, 0)),
+                             lambda tf, x, w: tf.conv2d(x, w, stride=(1, 2), padding=(2, 0)),
                              [_normal(2, 1, 3, 5), _normal(2, 1, 2, 3)], (0, 1)),
-    "max_pool2d_k2": (lambda x: F.max_pool2d(x, 2), lambda T, x: T.max_pool2d(x, 2),
+    "max_pool2d_k2": (lambda x: F.max_pool2d(x, 2), lambda tf, x: tf.max_pool2d(x, 2),
                       [_normal(2, 2, 5, 4)], (0,)),
     "max_pool2d_k3_s2_p1": (lambda x: F.max_pool2d(x, 3, 2, 1),
-                            lambda T, x: T.max_pool2d(x, 3, 2, 1), [_normal(1, 2, 5, 5)], (0,)),
+                            lambda tf, x: tf.max_pool2d(x, 3, 2, 1), [_normal(1, 2, 5, 5)], (0,)),
     "max_pool2d_k2_s1_p1": (lambda x: F.max_pool2d(x, 2, 1, 1),
-                            lambda T, x: T.max_pool2d(x, 2, 1, 1), [_normal(1, 1, 4, 3)], (0,)),
-    "avg_pool2d_k2": (lambda x: F.avg_pool2d(x, 2), lambda T, x: T.avg_pool2d(x, 2),
+                            lambda tf, x: tf.max_pool2d(x, 2, 1, 1), [_normal(1, 1, 4, 3)], (0,)),
+    "avg_pool2d_k2": (lambda x: F.avg_pool2d(x, 2), lambda tf, x: tf.avg_pool2d(x, 2),
                       [_normal(2, 2, 5, 4)], (0,)),
     "avg_pool2d_k3_s2_p1": (lambda x: F.avg_pool2d(x, 3, 2, 1),
-                            lambda T, x: T.avg_pool2d(x, 3, 2, 1), [_normal(1, 2, 5, 5)], (0,)),
+                            lambda tf, x: tf.avg_pool2d(x, 3, 2, 1), [_normal(1, 2, 5, 5)], (0,)),
     "batch_norm_train": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-                         lambda T, x, w, b: T.batch_norm(x, None, None, w, b, training=True),
+                         lambda tf, x, w, b: tf.batch_norm(x, None, None, w, b, training=True),
                          [_normal(4, 3), _normal(3), _normal(3)], (0, 1, 2)),
     "batch_norm_2d_train": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-                            lambda T, x, w, b: T.batch_norm(x, None, None, w, b, training=True),
+                            lambda tf, x, w, b: tf.batch_norm(x, None, None, w, b, training=True),
                             [_normal(2, 2, 2, 3), _normal(2), _normal(2)], (0, 1, 2)),
     "relu": (F.relu, "relu", [_normal(3, 4)], (0,)),
-    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), lambda T, x: T.leaky_relu(x, 0.1),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), lambda tf, x: tf.leaky_relu(x, 0.1),
                    [_normal(3, 4)], (0,)),
     "tanh": (F.tanh, "tanh", [_normal(3, 4)], (0,)),
     "sigmoid": (F.sigmoid, "sigmoid", [_normal(3, 4)], (0,)),
     "gelu": (F.gelu, "gelu", [_normal(3, 4)], (0,)),
-    "softmax": (lambda x: F.softmax(x, 1), lambda T, x: T.softmax(x, 1), [_normal(3, 4)], (0,)),
-    "log_softmax": (lambda x: F.log_softmax(x, 0), lambda T, x: T.log_softmax(x, 0),
+    "softmax": (lambda x: F.softmax(x, 1), lambda tf, x: tf.softmax(x, 1), [_normal(3, 4)], (0,)),
+    "log_softmax": (lambda x: F.log_softmax(x, 0), lambda tf, x: tf.log_softmax(x, 0),
                     [_normal(3, 4)], (0,)),
     "dropout": (lambda x: (tg.manual_seed(3), F.dropout(x, 0.4))[1], None, [_normal(3, 4)], (0,)),
 }
 for red in ("mean", "sum", "none"):
     CASES[f"cross_entropy_{red}"] = (
         lambda x, t, r=red: F.cross_entropy(x, t, reduction=r),
-        lambda T, x, t, r=red: T.cross_entropy(x, t, reduction=r),
+        lambda tf, x, t, r=red: tf.cross_entropy(x, t, reduction=r),
         [_normal(4, 5), _labels(5, 4)], (0,))
     CASES[f"cross_entropy_probs_{red}"] = (
         lambda x, t, r=red: F.cross_entropy(x, t, reduction=r),
-        lambda T, x, t, r=red: T.cross_entropy(x, t, reduction=r),
+        lambda tf, x, t, r=red: tf.cross_entropy(x, t, reduction=r),
         [_normal(3, 4), _probs(3, 4)], (0,))
     CASES[f"nll_loss_{red}"] = (
         lambda x, t, r=red: F.nll_loss(x, t, reduction=r),
-        lambda T, x, t, r=red: T.nll_loss(x, t, reduction=r),
+        lambda tf, x, t, r=red: tf.nll_loss(x, t, reduction=r),
         [_normal(4, 5), _labels(5, 4)], (0,))
     CASES[f"mse_loss_{red}"] = (
         lambda x, t, r=red: F.mse_loss(x, t, reduction=r),
-        lambda T, x, t, r=red: T.mse_loss(x, t, reduction=r),
+        lambda tf, x, t, r=red: tf.mse_loss(x, t, reduction=r),
         [_normal(3, 4), _normal(3, 4)], (0, 1))
     CASES[f"binary_cross_entropy_{red}"] = (
         lambda x, t, r=red: F.binary_cross_entropy(x, t, reduction=r),
-        lambda T, x, t, r=red: T.binary_cross_entropy(x, t, reduction=r),
+        lambda tf, x, t, r=red: tf.binary_cross_entropy(x, t, reduction=r),
         [_uniform(0.05, 0.95, 3, 4), _uniform(0, 1, 3, 4)], (0,))
     CASES[f"bce_with_logits_{red}"] = (
         lambda x, t, r=red: F.binary_cross_entropy_with_logits(x, t, reduction=r),
-        lambda T, x, t, r=red: T.binary_cross_entropy_with_logits(x, t, reduction=r),
+        lambda tf, x, t, r=red: tf.binary_cross_entropy_with_logits(x, t, reduction=r),
         [_normal(3, 4), _uniform(0, 1, 3, 4)], (0, 1))
     CASES[f"multi_margin_loss_{red}"] = (
         lambda x, t, r=red: F.multi_margin_loss(x, t, reduction=r),
-        lambda T, x, t, r=red: T.multi_margin_loss(x, t, reduction=r),
+        lambda tf, x, t, r=red: tf.multi_margin_loss(x, t, reduction=r),
         [_normal(4, 5), _labels(5, 4)], (0,))
 CASES["cross_entropy_spatial"] = (
     F.cross_entropy, "cross_entropy", [_normal(2, 3, 2, 2), _labels(3, 2, 2, 2)], (0,))
 CASES["cross_entropy_smoothing"] = (
     lambda x, t: F.cross_entropy(x, t, label_smoothing=0.2),
-    lambda T, x, t: T.cross_entropy(x, t, label_smoothing=0.2),
+    lambda tf, x, t: tf.cross_entropy(x, t, label_smoothing=0.2),
     [_normal(4, 5), _labels(5, 4)], (0,))
 CASES["multi_margin_loss_p2"] = (
     lambda x, t: F.multi_margin_loss(x, t, p=2, margin=0.5),
-    lambda T, x, t: T.multi_margin_loss(x, t, p=2, margin=0.5),
+    lambda tf, x, t: tf.multi_margin_loss(x, t, p=2, margin=0.5),
     [_normal(4, 5), _labels(5, 4)], (0,))
 
 
@@ -144,8 +144,8 @@ def test_matches_torch_forward_and_backward(name):
     if isinstance(ref, str):
         ref_name = ref
 
-        def ref(T, *args):
-            return getattr(T, ref_name)(*args)
+        def ref(tf, *args):
+            return getattr(tf, ref_name)(*args)
     arrays = _arrays(name)
     ours = _tensors(name, "cpu", arrays)
     theirs = [torch.tensor(a, requires_grad=i in grads) for i, a in enumerate(arrays)]

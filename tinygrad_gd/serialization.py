@@ -134,10 +134,11 @@ def load(path: str | os.PathLike, device: Any = None, map_location: Any = None) 
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no checkpoint at {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as arrays:
-            if not isinstance(arrays, np.lib.npyio.NpzFile):
-                raise CheckpointError(f"{path} is a single .npy array, not a tinygrad_gd "
-                                      "checkpoint (.npz written by tg.save)")
+        opened = np.load(path, allow_pickle=False)
+        if not isinstance(opened, np.lib.npyio.NpzFile):
+            raise CheckpointError(f"{path} is a single .npy array, not a tinygrad_gd "
+                                  "checkpoint (.npz written by tg.save)")
+        with opened as arrays:
             if _META not in arrays.files:
                 raise CheckpointError(
                     f"{path} is an .npz file without tinygrad_gd's structure entry {_META!r} "
