@@ -96,7 +96,7 @@ class Function:
     with the first input (so both share one version counter).
     """
 
-    __slots__ = ("inputs", "versions", "out_ref", "freed", "__dict__")
+    __slots__ = ("inputs", "edges", "versions", "out_ref", "freed", "__dict__")
     saves_inputs = True
     saves_output = False
     is_view = False
@@ -132,6 +132,9 @@ class Function:
             out._version = inputs[0]._version
         if requires:
             fn.inputs = inputs
+            # The nodes that made the inputs, fixed now: an in-place op recorded later gives its
+            # tensor a new node (Tensor._rebase), and this node must still reach the old one.
+            fn.edges = tuple([t._ctx for t in inputs])
             fn.freed = False
             if cls.saves_inputs:
                 fn.versions = tuple(t._version[0] for t in inputs)
@@ -167,13 +170,14 @@ class Function:
                 raise _modified_error(self, f"output {tuple(out.shape)}", out._version[0], v)
 
     def parents(self) -> Iterable[Function]:
-        for t in self.inputs:
-            if t._ctx is not None:
-                yield t._ctx
+        for parent in self.edges:
+            if parent is not None:
+                yield parent
 
     def release(self) -> None:
         """Drop references to saved tensors: the graph cannot be walked again after this."""
         self.inputs = ()
+        self.edges = ()
         self.versions = None
         self.freed = True
 
@@ -261,19 +265,18 @@ def run_backward(
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
             seen_ids: set[int] = set()
-            for i, t in enumerate(fn.inputs):
+            for i, (t, parent) in enumerate(zip(fn.inputs, fn.edges)):
                 g = input_grads[i] if input_grads is not None else None
-                if g is not None and t.requires_grad:
+                # a leaf: no parent now nor when recorded (a later in-place op may add one)
+                if g is not None and (parent is not None or (t._ctx is None and t.requires_grad)):
                     g = _fit(g, t)
                     if id(g) in seen_ids:  # one array handed to two inputs: keep them apart
                         g = g.clone()
                     seen_ids.add(id(g))
-                    if t._ctx is None:
+                    if parent is None:
                         _deliver_leaf(t, g, capture, leaf_grads, create_graph)
                     else:
-                        parent = t._ctx
                         grads[parent] = grads[parent] + g if parent in grads else g
-                parent = t._ctx
                 if parent is not None:
                     counts[parent] -= 1
                     if counts[parent] == 0:

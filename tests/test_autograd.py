@@ -1,0 +1,322 @@
+"""Semantics of the tape: accumulation, retain/create_graph, tg.grad, grad modes, detach, in-place
+operations and version counters, deep graphs."""
+
+import numpy as np
+import pytest
+
+import tinygrad_gd as tg
+
+
+def t64(a, device="cpu", requires_grad=False):
+    return tg.tensor(np.asarray(a, dtype=np.float64), dtype="float64", device=device,
+                     requires_grad=requires_grad)
+
+
+def test_gradients_accumulate_across_backward_calls(device):
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    (x * x).sum().backward()
+    (3 * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2 + 3, 4 + 3])
+    x.grad = None
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2, 4])
+
+
+def test_retain_graph_allows_a_second_backward(device):
+    x = t64([1.0, -1.0], device, requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first)
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+def test_backward_with_gradient_argument(device):
+    x = t64([1.0, 2.0, 3.0], device, requires_grad=True)
+    y = x * x
+    y.backward(gradient=t64([1.0, 0.0, -1.0], device))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 0.0, -6.0])
+
+
+def test_create_graph_gives_higher_order_derivatives(device):
+    x = t64(1.5, device, requires_grad=True)
+    y = x ** 4
+    (g1,) = tg.grad(y, x, create_graph=True)
+    (g2,) = tg.grad(g1, x, create_graph=True)
+    (g3,) = tg.grad(g2, x, create_graph=True)
+    (g4,) = tg.grad(g3, x)
+    assert [g1.item(), g2.item(), g3.item(), g4.item()] == pytest.approx(
+        [4 * 1.5 ** 3, 12 * 1.5 ** 2, 24 * 1.5, 24.0])
+
+
+def test_backward_create_graph_leaves_a_differentiable_grad(device):
+    x = t64([0.5, 1.0], device, requires_grad=True)
+    (x.sin().sum()).backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), -np.sin([0.5, 1.0]))
+
+
+def test_grad_does_not_touch_dot_grad_and_handles_unused_inputs(device):
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    unused = t64([5.0], device, requires_grad=True)
+    gx, gu = tg.grad((x * x).sum(), (x, unused), allow_unused=True)
+    np.testing.assert_allclose(gx.numpy(), [2.0, 4.0])
+    assert gu is None
+    assert x.grad is None and unused.grad is None
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        tg.grad((x * x).sum(), (x, unused))
+
+
+def test_grad_with_respect_to_a_non_leaf(device):
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    h = x * 3.0
+    y = (h * h).sum()
+    gh, gx = tg.grad(y, (h, x))
+    np.testing.assert_allclose(gh.numpy(), 2 * h.numpy())
+    np.testing.assert_allclose(gx.numpy(), 18 * x.numpy())
+
+
+def test_grad_of_several_outputs_with_grad_outputs(device):
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    (g,) = tg.grad([x * x, x.sum()], x, grad_outputs=[t64([1.0, 1.0], device), t64(2.0, device)])
+    np.testing.assert_allclose(g.numpy(), [2 + 2, 4 + 2])
+
+
+def test_backward_inputs_restricts_accumulation(device):
+    a = t64([1.0], device, requires_grad=True)
+    b = t64([2.0], device, requires_grad=True)
+    h = a * b
+    (h * h).sum().backward(inputs=[a])
+    assert b.grad is None
+    np.testing.assert_allclose(a.grad.numpy(), [2 * 2.0 * 2.0 * 1.0])
+    h2 = a * b
+    h2.sum().backward(inputs=[h2])  # a non-leaf: its gradient lands in its .grad
+    np.testing.assert_allclose(h2.grad.numpy(), [1.0])
+
+
+def test_no_grad_and_enable_grad_as_context_and_decorator(device):
+    x = t64([1.0], device, requires_grad=True)
+    with tg.no_grad():
+        assert not tg.is_grad_enabled()
+        y = x * 2
+        with tg.enable_grad():
+            z = x * 2
+    assert tg.is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf
+    assert z.requires_grad
+
+    @tg.no_grad()
+    def frozen(t):
+        return t * 2
+
+    @tg.enable_grad()
+    def recording(t):
+        return t * 2
+
+    assert not frozen(x).requires_grad
+    with tg.no_grad():
+        assert recording(x).requires_grad
+    with tg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert tg.is_grad_enabled()
+
+
+def test_grad_mode_is_restored_after_an_exception():
+    with pytest.raises(ValueError), tg.no_grad():
+        raise ValueError("boom")
+    assert tg.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph_but_shares_memory_and_version(device):
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    y = x * 2
+    d = y.detach()
+    assert not d.requires_grad and d.is_leaf
+    (y * d).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * d.numpy())  # d is a constant
+    before = y.version
+    with tg.no_grad():
+        d.add_(1.0)
+    assert y.version == before + 1
+    np.testing.assert_allclose(y.numpy(), [3.0, 5.0])
+
+
+def test_gradients_accumulate_over_repeated_indices(device):
+    x = t64([1.0, 2.0, 3.0], device, requires_grad=True)
+    idx = tg.tensor([0, 0, 2, 0], device=device)
+    (x[idx] * t64([1.0, 2.0, 3.0, 4.0], device)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1 + 2 + 4, 0, 3])
+    m = t64(np.arange(6.0).reshape(2, 3), device, requires_grad=True)
+    m[[1, 1, 0], [2, 2, 2]].sum().backward()
+    np.testing.assert_allclose(m.grad.numpy(), [[0, 0, 1], [0, 0, 2]])
+
+
+def test_diamond_graph(device):
+    x = t64([0.3, -1.2], device, requires_grad=True)
+    y = x * 2.0
+    z = y.sin() + y.cos() * y  # y used three times
+    z.sum().backward()
+    yv = 2 * x.numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (np.cos(yv) - np.sin(yv) * yv + np.cos(yv)))
+
+
+def test_same_tensor_twice_in_one_op(device):
+    x = t64([3.0], device, requires_grad=True)
+    (x * x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0])
+    x.grad = None
+    (x + x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0])
+
+
+def test_deep_chain_of_10000_ops_has_no_recursion_limit():
+    x = t64([1.0], requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001 ** 10_000], rtol=1e-9)
+    # and a deep second-order graph
+    x2 = t64(0.5, requires_grad=True)
+    z = x2
+    for _ in range(2_000):
+        z = z.sin()
+    (g,) = tg.grad(z, x2, create_graph=True)
+    (h,) = tg.grad(g, x2)
+    assert np.isfinite(h.item())
+
+
+def test_in_place_ops_under_no_grad_change_data_and_bump_version(device):
+    w = t64([1.0, 2.0], device, requires_grad=True)
+    v0 = w.version
+    with tg.no_grad():
+        w -= 0.5
+        w.mul_(2.0)
+        w[0] = 10.0
+        w.add_(t64([1.0, 1.0], device), alpha=0.5)
+    np.testing.assert_allclose(w.numpy(), [10.5, 3.5])
+    assert w.version == v0 + 4
+    assert w.is_leaf and w.requires_grad
+    with pytest.raises(RuntimeError, match="leaf"):
+        w.add_(1.0)
+
+
+def test_in_place_add_on_a_non_leaf_inside_a_graph(device):
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    y = t64([3.0, -1.0], device, requires_grad=True)
+    h = x * x
+    h += y  # recorded: h is now x*x + y
+    h *= x  # and (x*x + y) * x
+    h.sum().backward()
+    xv, yv = x.numpy(), y.numpy()
+    np.testing.assert_allclose(h.numpy(), (xv ** 2 + yv) * xv)
+    np.testing.assert_allclose(x.grad.numpy(), 3 * xv ** 2 + yv)
+    np.testing.assert_allclose(y.grad.numpy(), xv)
+
+
+def test_setitem_inside_a_graph(device):
+    x = t64([1.0, 2.0, 3.0], device, requires_grad=True)
+    v = t64(5.0, device, requires_grad=True)
+    h = x * 2.0
+    h[1] = v * v  # overwritten: x[1] no longer reaches the output
+    (h * t64([1.0, 10.0, 100.0], device)).sum().backward()
+    np.testing.assert_allclose(h.numpy(), [2.0, 25.0, 6.0])
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 0.0, 200.0])
+    np.testing.assert_allclose(v.grad.numpy(), 10.0 * 2 * 5.0)
+
+
+def test_in_place_graph_ops_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]])
+    results = []
+    for lib, make in ((tg, lambda z: t64(z, requires_grad=True)),
+                      (torch, lambda z: torch.tensor(z, requires_grad=True))):
+        x = make(a)
+        h = x.tanh() * 1.0
+        h[0, 1:] = h[1, :2] * 3.0
+        h += x
+        h[:, 0] *= 2.0
+        (h * h).sum().backward()
+        results.append((h.detach().numpy(), x.grad.numpy(), lib.__name__))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+def test_version_counter_counts_in_place_writes_and_views_share_it(device):
+    x = t64(np.zeros((2, 3)), device)
+    assert x.version == 0
+    x.add_(1.0)
+    x[0, 0] = 5.0
+    x.fill_(2.0)
+    assert x.version == 3
+    v = x.reshape(3, 2)
+    v.mul_(2.0)
+    assert x.version == 4 and v.version == 4
+    np.testing.assert_allclose(x.numpy(), np.full((2, 3), 4.0))
+
+
+def test_in_place_change_of_a_saved_tensor_is_caught(device):
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    h = x * 1.0
+    y = h * h  # Mul saves h
+    h.mul_(3.0)  # recorded in place: h's version moves past what Mul saved
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.sum().backward()
+
+
+def test_in_place_change_of_an_unsaved_tensor_is_fine(device):
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    h = x * 1.0
+    y = h + 1.0  # Add saves nothing
+    with tg.no_grad():
+        h.mul_(3.0)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0])
+
+
+def test_requires_grad_propagates_and_leaves(device):
+    a = t64([1.0], device)
+    b = t64([1.0], device, requires_grad=True)
+    assert not (a * 2).requires_grad
+    c = a * b
+    assert c.requires_grad and not c.is_leaf and c.grad_fn is not None
+    assert b.is_leaf and b.grad_fn is None
+    with pytest.raises(RuntimeError, match="requires_grad_"):
+        c.requires_grad_(False)
+
+
+def test_graph_is_freed_after_backward():
+    x = t64([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    fn = y.grad_fn
+    y.backward()
+    assert fn.freed and fn.inputs == ()
+
+
+def test_consumers_recorded_before_an_in_place_op_keep_the_old_value(device):
+    """``y = h + 1; h += x``: y was made from the old h, so x must not reach y (as in torch)."""
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    w = t64([3.0, 4.0], device, requires_grad=True)
+    h = w * 1.0
+    y = h + 1.0  # Add saves nothing, so no version error can hide a wrong edge
+    h += x
+    gx, gw = tg.grad(y.sum(), (x, w), allow_unused=True, retain_graph=True)
+    assert gx is None
+    np.testing.assert_allclose(gw.numpy(), [1.0, 1.0])
+    (gx2,) = tg.grad(h.sum(), x)
+    np.testing.assert_allclose(gx2.numpy(), [1.0, 1.0])
+
+
+def test_setitem_with_a_value_computed_from_the_same_tensor(device):
+    x = t64([1.0, 2.0, 3.0], device, requires_grad=True)
+    h = x * 1.0
+    h[0] = h[2] * 5.0  # the value reads h before the write
+    h[1:] *= 2.0  # read, scale, write back
+    h.sum().backward()
+    np.testing.assert_allclose(h.numpy(), [15.0, 4.0, 6.0])
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 2.0, 5.0 + 2.0])
