@@ -94,13 +94,19 @@ def optimizer_path(f: Callable, make_optimizer: Callable, start: Sequence[float]
     ``(n, 2)``, and ``f`` at each, shape ``(n,)`` (``n <= steps + 1``; a run stops early when it
     diverges). ``gradient_noise`` adds Gaussian noise of that standard deviation to each
     gradient, the way a mini-batch gradient scatters around the full one (SGD)."""
+    from ..optim import Newton
+
     p = Tensor(np.asarray(start, dtype=np.float64).reshape(2), requires_grad=True)
     opt = make_optimizer([p])
     rng = np.random.default_rng(seed)
+    # Newton differentiates the closure's loss itself (twice): its closure must not backward
+    differentiates_itself = isinstance(opt, Newton)
 
     def closure() -> Tensor:
         opt.zero_grad()
         loss = f(p[0], p[1])
+        if differentiates_itself:
+            return loss
         loss.backward()
         if gradient_noise:
             with no_grad():
