@@ -11,7 +11,7 @@ and writes, atomically, ``history.json`` and ``checkpoint.npz`` in ``--out``. Th
 the SWA and early-stopping state, the loader's and the library's random-number state, the epoch
 and the options, so ``--resume`` finishes with exactly the weights of an uninterrupted run.
 Resuming with options that change the run (another model, optimizer, learning rate...) is refused
-with the list of differences; ``--epochs`` may grow.
+with the list of differences; ``--epochs`` may grow unless the schedule or SWA depends on it.
 
 MNIST is found as ``tinygrad_gd.data.MNIST`` finds it (``--data-root``, ``$TINYGRAD_GD_DATA``, the
 cache, a download); offline with nothing found it trains on the bundled 5,000-image subset.
@@ -46,6 +46,7 @@ DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "rmsprop": 
 # Options that define the run: a checkpoint only resumes a run made with the same ones.
 RUN_KEYS = ["model", "optimizer", "batch_size", "lr", "momentum", "weight_decay", "schedule",
             "swa", "swa_start", "swa_lr", "early_stopping", "patience", "seed", "limit", "val"]
+EPOCH_SCHEDULES = {"step", "cosine", "warm-restarts", "onecycle"}
 
 
 # ------------------------------------------------------------------------------ the pieces
@@ -153,8 +154,11 @@ def _rng_state() -> dict[str, Any]:
 
 
 def _check_same_run(saved: dict[str, Any], args: argparse.Namespace, path: Path) -> None:
+    keys = list(RUN_KEYS)
+    if args.schedule in EPOCH_SCHEDULES or args.swa:
+        keys.append("epochs")  # their learning rates depend on the number of epochs
     diffs = [f"{k}: checkpoint {saved.get(k)!r}, this run {getattr(args, k)!r}"
-             for k in RUN_KEYS if saved.get(k) != getattr(args, k)]
+             for k in keys if saved.get(k) != getattr(args, k)]
     if diffs:
         raise ValueError(f"cannot resume from {path}: it was made by a different run ("
                          + "; ".join(diffs) + "). Repeat the original options, or start afresh "
@@ -191,6 +195,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default="runs/train_mnist")
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
                    help="continue from CHECKPOINT (default: OUT/checkpoint.npz)")
+    p.add_argument("--stop-after", type=int, default=None, metavar="N",
+                   help="stop after epoch N, as an interruption would (then --resume)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     if args.lr is None:
@@ -290,13 +296,16 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                    + (f"val loss {record['val_loss']:.4f} | " if val_loader else "")
                    + f"test loss {record['test_loss']:.4f} acc {record['test_acc']:.4f} | "
                    f"lr {lr:.3g} | {seconds:.1f} s" + (" | early stop" if stopped else ""))
-        state = {"args": {k: getattr(args, k) for k in RUN_KEYS}, "epoch": epoch,
+        state = {"args": {k: getattr(args, k) for k in RUN_KEYS + ["epochs"]}, "epoch": epoch,
                  "stopped": stopped, "model": model.state_dict(), "optimizer": opt.state_dict(),
                  "scheduler": _state(sched), "swa_model": _state(swa_model),
                  "swa_sched": _state(swa_sched), "early_stopping": _state(stopper),
                  "loader": loader.state_dict(), "rng": _rng_state(), "history": history}
         tg.save(state, out / "checkpoint.npz")
         write_json(out / "history.json", history)
+        if args.stop_after is not None and epoch >= args.stop_after:
+            print(f"stopped after epoch {epoch} (--stop-after); continue with --resume")
+            break
 
     result: dict[str, Any] = {"history": history, "model": model, "test_acc":
                               history[-1]["test_acc"] if history else math.nan}
