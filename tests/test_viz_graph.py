@@ -101,6 +101,24 @@ def test_show_grads_and_released_graph():
     assert "retain_graph=True" in dot.source
 
 
+def test_in_place_change_inside_the_graph():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    z = y * 3.0  # reads y before the in-place change
+    y += 1.0  # y is now a new value, made by an Add of its old value
+    dot = viz.draw_graph((z + y).sum(), params={"x": x})
+    ns, es = nodes(dot), edges(dot)
+    assert len([k for k in ns if k.startswith("t")]) == 9  # x, 2, 3, 1, x*2, z, y+1, z+y, out
+    assert sorted(label(ns[k]) for k in ns if k.startswith("op")) == [
+        "Add", "Add", "Mul", "Mul", "Sum"]
+    assert len(es) == 14
+    (kx,) = by_label(dot, r"x\n(2) float32")
+    (first_mul,) = [h for t, h in es if t == kx]
+    (old_y,) = [h for t, h in es if t == first_mul]
+    consumers = sorted(label(ns[h]) for t, h in es if t == old_y)
+    assert consumers == ["Add", "Mul"]  # z's Mul and the in-place Add both read the old value
+
+
 def backward_ops(dot):
     return [k for k, line in nodes(dot).items() if BACKWARD_OP_FILL in line]
 

@@ -149,38 +149,57 @@ def _param_names(params: Any) -> dict[int, str]:
 
 
 # ------------------------------------------------------------------------------ traversal
-def _reachable(roots: Iterable[Tensor]) -> tuple[set[int], set[int]]:
-    """The ids of the operations and of the tensors in the graph behind ``roots`` (iterative: no
-    recursion limit)."""
+# A tensor changed in place inside a graph gets a new node (tensor._ctx moves on), while the
+# operations recorded before still read the old value: each node keeps the parents it saw in
+# ``fn.edges``. So a *value* in the graph is a (tensor, node that made it) pair, None for leaves.
+Value = tuple[Tensor, Any]
+
+
+def _key(value: Value) -> tuple[int, int]:
+    """A value is its node (one output per node, whichever tensor object holds it), or for a leaf
+    the tensor itself."""
+    t, fn = value
+    return (0, id(fn)) if fn is not None else (1, id(t))
+
+
+def _inputs(fn: Function) -> list[Value]:
+    """The values an operation read, with the nodes that made them at the time."""
+    return list(zip(fn.inputs, fn.edges))
+
+
+def _reachable(roots: Iterable[Value]) -> tuple[set[int], set[tuple[int, int]]]:
+    """The ids of the operations and the keys of the values in the graph behind ``roots``
+    (iterative: no recursion limit)."""
     ops: set[int] = set()
-    tensors: set[int] = set()
+    values: set[tuple[int, int]] = set()
     stack = list(roots)
     while stack:
-        t = stack.pop()
-        if id(t) in tensors:
+        value = stack.pop()
+        if _key(value) in values:
             continue
-        tensors.add(id(t))
-        fn = t._ctx
+        values.add(_key(value))
+        fn = value[1]
         if fn is not None and id(fn) not in ops:
             ops.add(id(fn))
-            stack.extend(fn.inputs)
-    return ops, tensors
+            stack.extend(_inputs(fn))
+    return ops, values
 
 
 def _leaves_requiring_grad(roots: Sequence[Tensor]) -> list[Tensor]:
-    seen: set[int] = set()
+    seen: set[tuple[int, int]] = set()
     leaves: list[Tensor] = []
-    queue = deque(roots)
+    queue: deque[Value] = deque((t, t._ctx) for t in roots)
     while queue:
-        t = queue.popleft()
-        if id(t) in seen:
+        value = queue.popleft()
+        if _key(value) in seen:
             continue
-        seen.add(id(t))
-        if t._ctx is None:
+        seen.add(_key(value))
+        t, fn = value
+        if fn is None:
             if t.requires_grad:
                 leaves.append(t)
         else:
-            queue.extend(t._ctx.inputs)
+            queue.extend(_inputs(fn))
     return leaves
 
 
@@ -221,63 +240,66 @@ class _Builder:
     order (inputs first), so the DOT text reads top-down like the picture."""
 
     def __init__(self, names: dict[int, str], roles: dict[int, tuple[str, str]],
-                 forward: tuple[set[int], set[int]] | None, show_values: bool,
+                 forward: tuple[set[int], set[tuple[int, int]]] | None, show_values: bool,
                  show_grads: bool) -> None:
         self.names, self.roles = names, roles
-        # with show_backward: the ids of the forward graph's operations and tensors
-        self.forward_ops, self.forward_tensors = forward if forward else (None, None)
+        # with show_backward: the forward graph's operation ids and value keys
+        self.forward_ops, self.forward_values = forward if forward else (None, None)
         self.show_values, self.show_grads = show_values, show_grads
-        self.tensor_ids: dict[int, str] = {}
-        self.tensors: list[tuple[str, Tensor]] = []
+        self.value_ids: dict[tuple[int, int], str] = {}
+        self.values: list[tuple[str, Value]] = []
         self.ops: list[tuple[str, Function]] = []
         self.edges: list[list[tuple[str, str]]] = []  # per operation: inputs, then output
         self.frontier: list[str] = []
         self.released = False
 
-    def tensor_node(self, t: Tensor) -> str:
-        key = self.tensor_ids.get(id(t))
+    def value_node(self, value: Value) -> str:
+        key = self.value_ids.get(_key(value))
         if key is None:
-            key = self.tensor_ids[id(t)] = f"t{len(self.tensor_ids)}"
-            self.tensors.append((key, t))
+            key = self.value_ids[_key(value)] = f"t{len(self.value_ids)}"
+            self.values.append((key, value))
         return key
 
-    def walk(self, roots: Sequence[Tensor], max_nodes: int) -> None:
-        queue: deque[Tensor] = deque()
-        for t in roots:
-            if id(t) not in self.tensor_ids:
-                self.tensor_node(t)
-                queue.append(t)
+    def walk(self, roots: Sequence[Value], max_nodes: int) -> None:
+        queue: deque[Value] = deque()
+        for value in roots:
+            if _key(value) not in self.value_ids:
+                self.value_node(value)
+                queue.append(value)
         stopped = False
         while queue:
-            t = queue.popleft()
-            fn = t._ctx
+            value = queue.popleft()
+            fn = value[1]
             if fn is None:
                 continue
-            new_inputs = {id(x): x for x in fn.inputs if id(x) not in self.tensor_ids}
+            inputs = _inputs(fn)
+            new_inputs = {_key(v) for v in inputs if _key(v) not in self.value_ids}
             if stopped or self.count + 1 + len(new_inputs) > max_nodes:
                 stopped = True  # nearest the outputs first: cut everything beyond this point
-                self.frontier.append(self.tensor_ids[id(t)])
+                self.frontier.append(self.value_ids[_key(value)])
                 continue
             op_key = f"op{len(self.ops)}"
             self.ops.append((op_key, fn))
             self.released |= bool(fn.freed)
             group = []
-            for x in fn.inputs:
-                fresh = id(x) not in self.tensor_ids
-                group.append((self.tensor_node(x), op_key))
+            for v in inputs:
+                fresh = _key(v) not in self.value_ids
+                group.append((self.value_node(v), op_key))
                 if fresh:
-                    queue.append(x)
-            group.append((op_key, self.tensor_ids[id(t)]))
+                    queue.append(v)
+            group.append((op_key, self.value_ids[_key(value)]))
             self.edges.append(group)
 
     @property
     def count(self) -> int:
-        return len(self.tensors) + len(self.ops)
+        return len(self.values) + len(self.ops)
 
-    def tensor_label(self, t: Tensor, in_backward: bool) -> tuple[str, str]:
-        role, name = self.roles.get(id(t), ("", ""))
+    def tensor_label(self, value: Value, in_backward: bool) -> tuple[str, str]:
+        t, fn = value
+        # outputs and gradients are the tensors' current values; earlier ones are intermediates
+        role, name = self.roles.get(id(t), ("", "")) if fn is t._ctx else ("", "")
         if not role:
-            if t._ctx is not None:
+            if fn is not None:
                 role = "tensor"
             elif t.requires_grad or id(t) in self.names:
                 role, name = "param", self.names.get(id(t), "parameter")
@@ -304,9 +326,9 @@ class _Builder:
     def emit(self, dot: Any, hidden: int, max_nodes: int) -> None:
         backward = self.forward_ops is not None
         clusters = {"forward": [], "backward": []}
-        for key, t in reversed(self.tensors):
-            in_backward = backward and id(t) not in self.forward_tensors
-            role, label = self.tensor_label(t, in_backward)
+        for key, value in reversed(self.values):
+            in_backward = backward and _key(value) not in self.forward_values
+            role, label = self.tensor_label(value, in_backward)
             style = _STYLES["input" if role == "seed" else role]
             clusters["backward" if in_backward else "forward"].append((key, label, style))
         for key, fn in reversed(self.ops):
@@ -406,8 +428,9 @@ def draw_graph(*outputs: Tensor, params: Any = None, show_values: bool = False,
     for g, label in grads:
         roles.setdefault(id(g), ("grad", label))
 
-    roots = list(outputs) + [g for g, _ in grads]
-    builder = _Builder(names, roles, _reachable(outputs) if grads else None, show_values,
+    forward = [(t, t._ctx) for t in outputs]
+    roots = forward + [(g, g._ctx) for g, _ in grads]
+    builder = _Builder(names, roles, _reachable(forward) if grads else None, show_values,
                        show_grads)
     builder.walk(roots, max_nodes)
     hidden = sum(map(len, _reachable(roots))) - builder.count if builder.frontier else 0
