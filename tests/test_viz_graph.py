@@ -96,8 +96,8 @@ def test_show_grads_and_released_graph():
     assert r"w\n(2) float32\ngrad [2, -4]" in [label(v) for v in nodes(dot).values()]
     loss.backward()  # releases the graph: its operations lose their inputs
     dot = viz.draw_graph(loss)
-    assert [label(v) for v in nodes(dot).values()] == [r"output\nscalar float32",
-                                                       r"Sum\n(released)"]
+    assert [label(v) for v in nodes(dot).values()] == [r"Sum\n(released)",
+                                                       r"output\nscalar float32"]
     assert "retain_graph=True" in dot.source
 
 

@@ -202,7 +202,7 @@ def test_plot_trajectories_artists():
     fig = viz.plot_trajectories(viz.himmelblau, steps=15)
     path_ax, value_ax = fig.axes
     names = ["GD", "SGD (noisy gradients)", "momentum 0.9", "Adam", "Newton"]
-    legend = [t.get_text() for t in path_ax.get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]  # shared by both panels
     assert legend == names + ["start", "minimum"]
     assert len(path_ax.lines) == 2 * len(names) + 2  # path and end marker each, start, minima
     assert len(path_ax.lines[0].get_xdata()) == 16
@@ -213,7 +213,7 @@ def test_plot_trajectories_artists():
     out = viz.plot_trajectories(lambda x, y: (x - 1) ** 2 + y ** 2,
                                 {"GD": lambda p: optim.GD(p, lr=0.1)}, start=(3.0, 2.0),
                                 steps=10, ax=ax)
-    assert out is fig and len(ax.lines) == 3
+    assert out is fig and len(ax.lines) == 3 and ax.get_legend() is not None
     with pytest.raises(ValueError, match="pass start"):
         viz.plot_trajectories(lambda x, y: x * y)
 

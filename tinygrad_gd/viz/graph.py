@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_NODES = 150
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
+
 GRAPHVIZ_MISSING = (
     "rendering a graph needs the `dot` program of Graphviz, which is not on PATH. Install the "
     "system package: `sudo apt-get install graphviz` (Debian/Ubuntu package 'graphviz'), "
@@ -323,18 +327,43 @@ class _Builder:
             return "backward_op", label
         return "op", label
 
+    def data_flow_order(self) -> list[str]:
+        """Node keys in a topological order from the inputs (depth first, inputs in argument
+        order), so that graphviz lays the first argument of each operation out on the left."""
+        made_by = {group[-1][1]: group[-1][0] for group in self.edges}  # value -> operation
+        reads = {group[-1][0]: [tail for tail, _ in group[:-1]] for group in self.edges}
+        order: list[str] = []
+        seen: set[str] = set()
+        for root in [key for key, _ in self.values]:
+            stack = [(root, False)]
+            while stack:
+                node, done = stack.pop()
+                if done:
+                    order.append(node)
+                    continue
+                if node in seen:
+                    continue
+                seen.add(node)
+                stack.append((node, True))
+                parents = [made_by[node]] if node in made_by else reads.get(node, [])
+                stack.extend((p, False) for p in reversed(parents) if p not in seen)
+        return order
+
     def emit(self, dot: Any, hidden: int, max_nodes: int) -> None:
         backward = self.forward_ops is not None
-        clusters = {"forward": [], "backward": []}
-        for key, value in reversed(self.values):
-            in_backward = backward and _key(value) not in self.forward_values
-            role, label = self.tensor_label(value, in_backward)
-            style = _STYLES["input" if role == "seed" else role]
+        clusters: dict[str, list[tuple[str, str, dict[str, str]]]] = {"forward": [],
+                                                                       "backward": []}
+        values, ops = dict(self.values), dict(self.ops)
+        order = self.data_flow_order()
+        for key in order:
+            if key in values:
+                in_backward = backward and _key(values[key]) not in self.forward_values
+                role, label = self.tensor_label(values[key], in_backward)
+                style = _STYLES["input" if role == "seed" else role]
+            else:
+                role, label = self.op_style(ops[key])
+                in_backward, style = role == "backward_op", _STYLES[role]
             clusters["backward" if in_backward else "forward"].append((key, label, style))
-        for key, fn in reversed(self.ops):
-            role, label = self.op_style(fn)
-            in_backward = role == "backward_op"
-            clusters["backward" if in_backward else "forward"].append((key, label, _STYLES[role]))
         if backward:
             titles = {"forward": "forward graph",
                       "backward": "backward graph recorded by create_graph=True"}
@@ -347,8 +376,9 @@ class _Builder:
         else:
             for key, label, style in clusters["forward"]:
                 dot.node(key, label, **style)
-        for group in reversed(self.edges):
-            for tail, head in group:
+        groups = {group[-1][0]: group for group in self.edges}
+        for key in order:
+            for tail, head in groups.get(key, ()):
                 dot.edge(tail, head)
         if self.frontier:
             dot.node("truncated", f"{hidden} more nodes not drawn\\n(max_nodes={max_nodes})",
@@ -479,6 +509,7 @@ def save_graph(graph: Any, path: str | os.PathLike) -> str:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -194,7 +194,7 @@ def plot_trajectories(f: Callable, optimizers: Mapping[str, Callable] | None = N
              for name, make in optimizers.items()}
 
     if ax is None:
-        fig = Figure(figsize=(12, 5.2), layout="constrained")
+        fig = Figure(figsize=(12, 5.6), layout="constrained")
         ax, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
     else:
         fig, ax_loss = ax.figure, None
@@ -229,7 +229,11 @@ def plot_trajectories(f: Callable, optimizers: Mapping[str, Callable] | None = N
     ax.set_ylabel("y")
     name = getattr(f, "name", getattr(f, "__name__", "f"))
     ax.set_title(f"{name}: {f.formula}" if hasattr(f, "formula") else name)
-    ax.legend(loc=getattr(f, "legend_loc", "best"), fontsize=9, framealpha=0.9)
+    if ax_loss is None:
+        ax.legend(loc=getattr(f, "legend_loc", "best"), fontsize=9, framealpha=0.9)
+    else:  # one legend for both panels, under them, where it hides no path
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center",
+                   ncol=len(paths) + 2, fontsize=10, frameon=False)
 
     if ax_loss is not None:
         fmin = f.min_value if hasattr(f, "minima") else None
@@ -245,5 +249,4 @@ def plot_trajectories(f: Callable, optimizers: Mapping[str, Callable] | None = N
             ax_loss.set_ylabel("f(x, y)")
         ax_loss.set_title(f"value along each path, {steps} steps")
         ax_loss.grid(True, which="major", alpha=0.3)
-        ax_loss.legend(fontsize=9)
     return fig
