@@ -23,16 +23,30 @@ class _FirstOrder(Optimizer):
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         super().__init__(params, defaults)
-        self._scratch: dict[tuple[int, int], Any] = {}
+        self._scratch: dict[tuple[int, Any, str], Any] = {}
+        self._views: dict[tuple[int, int], Any] = {}  # (id(param), k) -> its view of a buffer
 
     def _tmp(self, p: Tensor, k: int = 0) -> Any:
-        """A reusable array shaped like ``p`` (the k-th one); its contents are garbage."""
-        key = (id(p), k)
+        """The k-th scratch array shaped like ``p``; its contents are garbage.
+
+        Parameters are updated one after another, so all of them share one flat buffer per
+        ``k`` (as large as the largest parameter): it stays in cache, where a buffer per
+        parameter would not. Each parameter's view of it is made once.
+        """
+        view = self._views.get((id(p), k))
+        if view is not None:
+            return view
+        key = (k, p.data.dtype, p.device)
         buf = self._scratch.get(key)
-        if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
-            buf = backend.xp_of(p.data).empty_like(p.data)
+        n = p.data.size
+        if buf is None or buf.size < n:
+            size = max(q.size for g in self.param_groups for q in g["params"]
+                       if q.dtype == p.dtype and q.device == p.device)
+            buf = backend.xp_of(p.data).empty(max(size, n), dtype=p.data.dtype)
             self._scratch[key] = buf
-        return buf
+            self._views = {key_: v for key_, v in self._views.items() if key_[1] != k}
+        view = self._views[(id(p), k)] = buf[:n].reshape(p.data.shape)
+        return view
 
     def _update(self, group: dict[str, Any]) -> None:
         for p in group["params"]:
