@@ -330,3 +330,34 @@ def test_bad_parameters_raise_clear_errors():
         optim.Adam([leaf, leaf])
     with pytest.raises(TypeError, match="floating"):
         optim.Adam([tg.tensor([1, 2])])
+
+
+def test_state_dicts_round_trip_through_tg_save(tmp_path):
+    """Optimizer and scheduler state survive tg.save/tg.load (npz, no pickle) exactly."""
+    from tinygrad_gd.optim import lr_scheduler as S
+
+    def setup(x):
+        opt = optim.Adam([x], lr=0.1, betas=(0.8, 0.9), amsgrad=True)
+        return opt, S.MultiStepLR(opt, milestones=[3, 6], gamma=0.5)
+
+    def steps(x, opt, sched, n):
+        for _ in range(n):
+            opt.zero_grad()
+            quad(x).backward()
+            opt.step()
+            sched.step()
+
+    x = tg.tensor(X0.copy(), requires_grad=True)
+    opt, sched = setup(x)
+    steps(x, opt, sched, 4)
+    tg.save({"opt": opt.state_dict(), "sched": sched.state_dict(), "x": x}, tmp_path / "c.npz")
+    steps(x, opt, sched, 4)
+    ck = tg.load(tmp_path / "c.npz")
+    y = tg.tensor(ck["x"].numpy(), requires_grad=True)
+    opt2, sched2 = setup(y)
+    opt2.load_state_dict(ck["opt"])
+    sched2.load_state_dict(ck["sched"])
+    assert opt2.param_groups[0]["betas"] == (0.8, 0.9)
+    steps(y, opt2, sched2, 4)
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    assert sched2.get_last_lr() == sched.get_last_lr()
