@@ -44,7 +44,8 @@ SCHEDULES = ["none", "step", "exponential", "cosine", "warm-restarts", "cyclic",
 DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "rmsprop": 1e-3,
               "newton-cg": 1.0}
 # Options that define the run: a checkpoint only resumes a run made with the same ones.
-RUN_KEYS = ["model", "optimizer", "batch_size", "lr", "momentum", "weight_decay", "schedule",
+RUN_KEYS = ["model", "optimizer", "batch_size", "lr", "momentum", "weight_decay", "damping",
+            "cg_iters", "schedule",
             "swa", "swa_start", "swa_lr", "early_stopping", "patience", "seed", "limit", "val"]
 EPOCH_SCHEDULES = {"step", "cosine", "warm-restarts", "onecycle"}
 
@@ -78,7 +79,8 @@ def build_optimizer(args: argparse.Namespace, params: list) -> optim.Optimizer:
     if name == "rmsprop":
         return optim.RMSprop(params, lr=lr, weight_decay=wd)
     if name == "newton-cg":
-        return optim.Newton(params, lr=lr, damping=args.damping, solver="cg")
+        return optim.Newton(params, lr=lr, damping=args.damping, solver="cg",
+                            cg_max_iter=args.cg_iters, line_search="backtracking")
     raise ValueError(f"unknown optimizer {name!r}; expected one of {OPTIMIZERS}")
 
 
@@ -177,7 +179,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=None, help=f"default per optimizer: {DEFAULT_LR}")
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--damping", type=float, default=1e-3, help="newton-cg's damping")
+    p.add_argument("--damping", type=float, default=1e-2, help="newton-cg's damping")
+    p.add_argument("--cg-iters", type=int, default=10, help="newton-cg's CG iterations per step")
     p.add_argument("--schedule", choices=SCHEDULES, default="none")
     p.add_argument("--swa", action="store_true", help="stochastic weight averaging")
     p.add_argument("--swa-start", type=int, default=None, help="epoch (default: 75%% of them)")
@@ -331,11 +334,8 @@ def _train_epoch(args, model, opt, loader, sched, per_batch, epoch):
                dynamic_ncols=True)
     for i, (xb, yb) in enumerate(bar):
         if args.optimizer == "newton-cg":
-            def closure(xb=xb, yb=yb):
-                opt.zero_grad()
-                loss = F.cross_entropy(model(xb), yb)
-                loss.backward()
-                return loss
+            def closure(xb=xb, yb=yb):  # Newton differentiates it itself (twice)
+                return F.cross_entropy(model(xb), yb)
             loss = opt.step(closure)
             with tg.no_grad():
                 logits = model(xb)
