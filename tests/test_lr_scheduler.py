@@ -188,6 +188,18 @@ def test_reduce_on_plateau_and_min_lr_stop_signal():
     assert stop_at == 23   # the step that set group 0 to 0.02 (group 1 already at its floor)
 
 
+def test_min_lr_stop_signal_on_any_scheduler():
+    opt = make_opt()
+    sched = S.ExponentialLR(opt, gamma=0.5)
+    sched.min_lr = [0.01, 0.01]
+    steps = 0
+    while not sched.reached_min_lr:
+        sched.step()
+        steps += 1
+    assert steps == 4   # 0.1 * 0.5^4 = 0.00625 is the first lr of group 0 below 0.01
+    assert opt.param_groups[0]["lr"] <= 0.01 < 0.1 * 0.5 ** 3
+
+
 def test_scheduler_state_dict_resumes():
     opt = make_opt()
     sched = S.CosineAnnealingWarmRestarts(opt, T_0=5, T_mult=2)

@@ -249,6 +249,14 @@ def test_load_state_dict_restores_hyperparameters_and_checks_shapes():
         optim.SGD([tg.ones(3, requires_grad=True)], lr=0.1, momentum=0.9).load_state_dict(sd)
 
 
+def test_numpy_scalar_hyperparameters_are_accepted():
+    x = tg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([x], lr=np.float32(0.5), momentum=np.float64(0.5))
+    (x * x).sum().backward()
+    opt.step()
+    assert x.item() == pytest.approx(0.0)
+
+
 def test_zero_grad():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     opt = optim.SGD([x], lr=0.1)
@@ -309,6 +317,7 @@ def test_float32_parameters_stay_float32(device):
     (lambda p: optim.Adam(p, eps=-1e-8), "eps"),
     (lambda p: optim.RMSprop(p, alpha=1.5), "alpha"),
     (lambda p: optim.GD(p, lr=math.nan), "learning rate"),
+    (lambda p: optim.GD(p, lr="0.1"), "learning rate"),
     (lambda p: optim.SGD([{"params": p, "lr": -1.0}], lr=0.1), "learning rate"),
 ])
 def test_bad_hyperparameters_raise_value_error(make, match):

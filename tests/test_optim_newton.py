@@ -47,6 +47,13 @@ def test_one_cg_step_solves_an_spd_quadratic_of_dimension_50():
     opt.step(lambda: 0.5 * (x @ (At @ x)) - (bt * x).sum())
     np.testing.assert_allclose(x.numpy(), np.linalg.solve(A, b), rtol=0, atol=1e-9)
     assert 1 <= opt.stats["hvps"] <= 50 and opt.stats["hvps"] == opt.stats["cg_iters"]
+    # the iteration cap: 3 CG iterations, 3 HVPs, a partial but descending step
+    y = tg.zeros(50, dtype="float64", requires_grad=True)
+    capped = optim.Newton([y], solver="cg", cg_max_iter=3)
+    capped.step(lambda: 0.5 * (y @ (At @ y)) - (bt * y).sum())
+    assert capped.stats["hvps"] == 3
+    value = lambda v: 0.5 * v @ A @ v - b @ v  # noqa: E731
+    assert value(x.numpy()) < value(y.numpy()) < value(np.zeros(50))
 
 
 def test_exact_newton_on_several_parameter_tensors_matches_the_analytic_step():

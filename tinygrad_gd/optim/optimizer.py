@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -97,7 +98,7 @@ class Optimizer:
     def _validate(self, group: dict[str, Any]) -> None:
         """Raise ``ValueError`` for bad hyper-parameters in ``group`` (subclasses extend)."""
         lr = group.get("lr")
-        if lr is not None and not (isinstance(lr, (int, float)) and lr >= 0):
+        if lr is not None and not (_is_real(lr) and lr >= 0):
             raise ValueError(f"invalid learning rate: {lr!r} (must be a number >= 0)")
 
     # ----------------------------------------------------------------------- the step
@@ -203,10 +204,15 @@ def _zeros_like(p: Tensor) -> Tensor:
     return Tensor._make(backend.xp_of(p.data).zeros_like(p.data), p.device)
 
 
+def _is_real(value: Any) -> bool:
+    """A real number (NumPy scalars included), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _check_range(name: str, value: Any, low: float, high: float | None = None,
                  high_open: bool = True) -> None:
     """``ValueError`` unless ``low <= value < high`` (``<= high`` with ``high_open=False``)."""
-    ok = isinstance(value, (int, float)) and value >= low
+    ok = _is_real(value) and value >= low
     if ok and high is not None:
         ok = value < high if high_open else value <= high
     if not ok:
