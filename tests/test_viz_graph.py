@@ -179,13 +179,56 @@ def test_max_nodes_cuts_with_a_note():
         y = y.sin()
     full = viz.draw_graph(y, max_nodes=1000)
     assert len(nodes(full)) == 101  # 51 tensors, 50 operations
-    dot = viz.draw_graph(y, max_nodes=21)
+    dot = viz.draw_graph(y, max_nodes=21, collapse=False)
     ns = nodes(dot)
     assert len(ns) == 22 and "truncated" in ns  # 21 nodes and the note
     assert r"80 more nodes not drawn\n(max_nodes=21)" in label(ns["truncated"])
     assert len([k for k in ns if k.startswith("op")]) == 10
     # the note points at the tensor where drawing stopped, nearest the output is kept
     assert [h for t, h in edges(dot) if t == "truncated"] and by_label(dot, r"output\n(2) float32")
+
+
+def deep_stack(layers=20):
+    tg.manual_seed(0)
+    h, params = tg.randn(5, 4), {}
+    for i in range(layers):
+        w, b = tg.randn(4, 4, requires_grad=True), tg.zeros(4, requires_grad=True)
+        params[f"W{i}"], params[f"b{i}"] = w, b
+        h = (h @ w + b).tanh()
+    return h.sum(), params
+
+
+def test_repeated_blocks_collapse_into_a_note():
+    loss, params = deep_stack()  # 61 operations, 102 values (x, 40 parameters, 61 results)
+    assert len(nodes(viz.draw_graph(loss, params=params, max_nodes=1000))) == 163
+    dot = viz.draw_graph(loss, params=params, max_nodes=40)
+    ns = nodes(dot)
+    assert "truncated" not in ns and "repeats" in ns
+    # layer 0 differs (it reads the input), the 19 layers after it repeat: the first and last
+    # repeats are drawn, the 17 between are one note (3 operations and 2 parameters each)
+    assert label(ns["repeats"]) == (r"17 more repeats of the block of 3 operations above\n"
+                                    r"(51 operations and 34 leaf tensors not drawn)")
+    assert len(ns) == 29 and len(edges(dot)) == 28
+    drawn = {label(v).split("\\n")[0] for v in ns.values()}
+    assert {"W0", "b0", "W1", "b18", "W19", "b19"} <= drawn and not drawn & {"W5", "b10"}
+    (into,) = [t for t, h in edges(dot) if h == "repeats"]
+    (out_of,) = [h for t, h in edges(dot) if t == "repeats"]
+    assert label(ns[into]) == label(ns[out_of]) == "(5, 4) float32"
+    # collapse=False, or a graph within max_nodes, draws every node
+    assert "repeats" not in nodes(viz.draw_graph(loss, max_nodes=40, collapse=False))
+
+
+def test_collapse_then_cut_counts_every_node_once():
+    loss, params = deep_stack()
+    dot = viz.draw_graph(loss, params=params, max_nodes=25)
+    ns = nodes(dot)
+    ops, leaves = re.search(r"\((\d+) operations and (\d+) leaf", label(ns["repeats"])).groups()
+    hidden_by_note = int(ops) + int(leaves)
+    cut = int(re.match(r"(\d+) more nodes", label(ns["truncated"])).group(1))
+    drawn = len(ns) - 2  # less the two notes
+    # 51 operations, 34 leaves, and the 50 results of hidden operations not drawn
+    assert drawn + hidden_by_note + 50 + cut == 163
+    assert drawn <= 25 - 1
 
 
 def test_bad_arguments_are_named():

@@ -17,7 +17,7 @@ import functools
 import os
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +25,15 @@ import numpy as np
 from ..autograd import Function, enable_grad
 from ..functional import grad as _grad
 from ..tensor import Tensor
+from .traversal import (
+    Region,
+    Value,
+    find_repeats,
+    leaves_requiring_grad,
+    op_inputs,
+    reachable,
+    value_key,
+)
 
 if TYPE_CHECKING:
     import graphviz
@@ -58,6 +67,8 @@ _STYLES: dict[str, dict[str, str]] = {
                     "color": "#990000"},
     "released": {"shape": "ellipse", "style": "dashed", "color": "#999999",
                  "fontcolor": "#777777"},
+    "repeats": {"shape": "box3d", "style": "filled,dashed", "fillcolor": "#fff2cc",
+                "color": "#bf9000", "fontsize": "10"},
     "note": {"shape": "note", "style": "filled", "fillcolor": "#ffffff", "color": "#999999",
              "fontcolor": "#555555", "fontsize": "10"},
 }
@@ -152,61 +163,6 @@ def _param_names(params: Any) -> dict[int, str]:
     return names
 
 
-# ------------------------------------------------------------------------------ traversal
-# A tensor changed in place inside a graph gets a new node (tensor._ctx moves on), while the
-# operations recorded before still read the old value: each node keeps the parents it saw in
-# ``fn.edges``. So a *value* in the graph is a (tensor, node that made it) pair, None for leaves.
-Value = tuple[Tensor, Any]
-
-
-def _key(value: Value) -> tuple[int, int]:
-    """A value is its node (one output per node, whichever tensor object holds it), or for a leaf
-    the tensor itself."""
-    t, fn = value
-    return (0, id(fn)) if fn is not None else (1, id(t))
-
-
-def _inputs(fn: Function) -> list[Value]:
-    """The values an operation read, with the nodes that made them at the time."""
-    return list(zip(fn.inputs, fn.edges))
-
-
-def _reachable(roots: Iterable[Value]) -> tuple[set[int], set[tuple[int, int]]]:
-    """The ids of the operations and the keys of the values in the graph behind ``roots``
-    (iterative: no recursion limit)."""
-    ops: set[int] = set()
-    values: set[tuple[int, int]] = set()
-    stack = list(roots)
-    while stack:
-        value = stack.pop()
-        if _key(value) in values:
-            continue
-        values.add(_key(value))
-        fn = value[1]
-        if fn is not None and id(fn) not in ops:
-            ops.add(id(fn))
-            stack.extend(_inputs(fn))
-    return ops, values
-
-
-def _leaves_requiring_grad(roots: Sequence[Tensor]) -> list[Tensor]:
-    seen: set[tuple[int, int]] = set()
-    leaves: list[Tensor] = []
-    queue: deque[Value] = deque((t, t._ctx) for t in roots)
-    while queue:
-        value = queue.popleft()
-        if _key(value) in seen:
-            continue
-        seen.add(_key(value))
-        t, fn = value
-        if fn is None:
-            if t.requires_grad:
-                leaves.append(t)
-        else:
-            queue.extend(_inputs(fn))
-    return leaves
-
-
 def _gradients(outputs: Sequence[Tensor], names: dict[int, str],
                params: Any) -> tuple[list[tuple[Tensor, str]], list[Tensor]]:
     """Differentiate each output with ``create_graph=True``: (gradient, label) pairs and seeds."""
@@ -214,7 +170,7 @@ def _gradients(outputs: Sequence[Tensor], names: dict[int, str],
         items = params.items() if isinstance(params, Mapping) else params
         targets = [t for _, t in items]
     else:
-        targets = _leaves_requiring_grad(outputs)
+        targets = leaves_requiring_grad(outputs)
     grads: list[tuple[Tensor, str]] = []
     seeds: list[Tensor] = []
     for k, out in enumerate(outputs):
@@ -245,29 +201,31 @@ class _Builder:
 
     def __init__(self, names: dict[int, str], roles: dict[int, tuple[str, str]],
                  forward: tuple[set[int], set[tuple[int, int]]] | None, show_values: bool,
-                 show_grads: bool) -> None:
-        self.names, self.roles = names, roles
+                 show_grads: bool, region: Region | None) -> None:
+        self.names, self.roles, self.region = names, roles, region
         # with show_backward: the forward graph's operation ids and value keys
         self.forward_ops, self.forward_values = forward if forward else (None, None)
         self.show_values, self.show_grads = show_values, show_grads
         self.value_ids: dict[tuple[int, int], str] = {}
         self.values: list[tuple[str, Value]] = []
         self.ops: list[tuple[str, Function]] = []
-        self.edges: list[list[tuple[str, str]]] = []  # per operation: inputs, then output
+        self.made_by: dict[str, str] = {}  # value node -> the node (operation) that made it
+        self.reads: dict[str, list[str]] = {}  # operation node -> its input value nodes
+        self.collapsed = False  # whether the repeats of ``region`` got their note
         self.frontier: list[str] = []
         self.released = False
 
     def value_node(self, value: Value) -> str:
-        key = self.value_ids.get(_key(value))
+        key = self.value_ids.get(value_key(value))
         if key is None:
-            key = self.value_ids[_key(value)] = f"t{len(self.value_ids)}"
+            key = self.value_ids[value_key(value)] = f"t{len(self.value_ids)}"
             self.values.append((key, value))
         return key
 
     def walk(self, roots: Sequence[Value], max_nodes: int) -> None:
         queue: deque[Value] = deque()
         for value in roots:
-            if _key(value) not in self.value_ids:
+            if value_key(value) not in self.value_ids:
                 self.value_node(value)
                 queue.append(value)
         stopped = False
@@ -276,27 +234,34 @@ class _Builder:
             fn = value[1]
             if fn is None:
                 continue
-            inputs = _inputs(fn)
-            new_inputs = {_key(v) for v in inputs if _key(v) not in self.value_ids}
+            hidden = self.region is not None and id(fn) in self.region.ops
+            if hidden and self.collapsed:  # the note is drawn already: one more edge from it
+                self.made_by[self.value_ids[value_key(value)]] = "repeats"
+                continue
+            inputs = self.region.external if hidden else op_inputs(fn)
+            new_inputs = {value_key(v) for v in inputs if value_key(v) not in self.value_ids}
             if stopped or self.count + 1 + len(new_inputs) > max_nodes:
                 stopped = True  # nearest the outputs first: cut everything beyond this point
-                self.frontier.append(self.value_ids[_key(value)])
+                self.frontier.append(self.value_ids[value_key(value)])
                 continue
-            op_key = f"op{len(self.ops)}"
-            self.ops.append((op_key, fn))
-            self.released |= bool(fn.freed)
-            group = []
+            if hidden:
+                op_key, self.collapsed = "repeats", True
+            else:
+                op_key = f"op{len(self.ops)}"
+                self.ops.append((op_key, fn))
+                self.released |= bool(fn.freed)
+            self.reads[op_key] = []
             for v in inputs:
-                fresh = _key(v) not in self.value_ids
-                group.append((self.value_node(v), op_key))
+                fresh = value_key(v) not in self.value_ids
+                self.reads[op_key].append(self.value_node(v))
                 if fresh:
                     queue.append(v)
-            group.append((op_key, self.value_ids[_key(value)]))
-            self.edges.append(group)
+            self.made_by[self.value_ids[value_key(value)]] = op_key
 
     @property
     def count(self) -> int:
-        return len(self.values) + len(self.ops)
+        """Nodes drawn so far, the note standing for repeated blocks included."""
+        return len(self.values) + len(self.ops) + int(self.collapsed)
 
     def tensor_label(self, value: Value, in_backward: bool) -> tuple[str, str]:
         t, fn = value
@@ -330,8 +295,7 @@ class _Builder:
     def data_flow_order(self) -> list[str]:
         """Node keys in a topological order from the inputs (depth first, inputs in argument
         order), so that graphviz lays the first argument of each operation out on the left."""
-        made_by = {group[-1][1]: group[-1][0] for group in self.edges}  # value -> operation
-        reads = {group[-1][0]: [tail for tail, _ in group[:-1]] for group in self.edges}
+        made_by, reads = self.made_by, self.reads
         order: list[str] = []
         seen: set[str] = set()
         for root in [key for key, _ in self.values]:
@@ -357,9 +321,11 @@ class _Builder:
         order = self.data_flow_order()
         for key in order:
             if key in values:
-                in_backward = backward and _key(values[key]) not in self.forward_values
+                in_backward = backward and value_key(values[key]) not in self.forward_values
                 role, label = self.tensor_label(values[key], in_backward)
                 style = _STYLES["input" if role == "seed" else role]
+            elif key == "repeats":
+                in_backward, label, style = False, self.region.label, _STYLES["repeats"]
             else:
                 role, label = self.op_style(ops[key])
                 in_backward, style = role == "backward_op", _STYLES[role]
@@ -376,10 +342,15 @@ class _Builder:
         else:
             for key, label, style in clusters["forward"]:
                 dot.node(key, label, **style)
-        groups = {group[-1][0]: group for group in self.edges}
-        for key in order:
-            for tail, head in groups.get(key, ()):
-                dot.edge(tail, head)
+        position = {key: i for i, key in enumerate(order)}
+        made: dict[str, list[str]] = {}
+        for value, op in self.made_by.items():
+            made.setdefault(op, []).append(value)
+        for key in order:  # each operation: its inputs in, then its output out
+            for tail in self.reads.get(key, ()):
+                dot.edge(tail, key)
+            for head in sorted(made.get(key, ()), key=position.__getitem__):
+                dot.edge(key, head)
         if self.frontier:
             dot.node("truncated", f"{hidden} more nodes not drawn\\n(max_nodes={max_nodes})",
                      **_STYLES["note"])
@@ -389,7 +360,8 @@ class _Builder:
 
 def draw_graph(*outputs: Tensor, params: Any = None, show_values: bool = False,
                show_grads: bool = False, show_backward: bool | Sequence[Tensor] = False,
-               max_nodes: int = DEFAULT_MAX_NODES) -> graphviz.Digraph:
+               max_nodes: int = DEFAULT_MAX_NODES,
+               collapse: bool = True) -> graphviz.Digraph:
     """Draw the computation graph that produced ``outputs`` as a ``graphviz.Digraph``.
 
     One box per tensor (its name from ``params``, shape and dtype) and one ellipse per operation
@@ -414,6 +386,10 @@ def draw_graph(*outputs: Tensor, params: Any = None, show_values: bool = False,
         max_nodes: the most nodes (tensors and operations) to draw. The graph is drawn from the
             outputs back; past the limit the rest is cut and a note says how many nodes were
             left out, so large models stay readable.
+        collapse: when the graph has more than ``max_nodes`` nodes, first look for a block of
+            operations repeated three or more times in a row (the layers of a deep stack, the
+            steps of an unrolled loop) and draw the first and last repeats with one note, "N
+            more repeats of the block above", in place of the others.
 
     A graph released by ``backward()`` (without ``retain_graph=True``) has lost its inputs: such
     operations are drawn dashed and marked "released".
@@ -460,10 +436,18 @@ def draw_graph(*outputs: Tensor, params: Any = None, show_values: bool = False,
 
     forward = [(t, t._ctx) for t in outputs]
     roots = forward + [(g, g._ctx) for g, _ in grads]
-    builder = _Builder(names, roles, _reachable(forward) if grads else None, show_values,
-                       show_grads)
+    ops, values = reachable(roots)
+    total = len(ops) + len(values)
+    region = find_repeats(roots) if collapse and total > max_nodes else None
+    builder = _Builder(names, roles, reachable(forward) if grads else None, show_values,
+                       show_grads, region)
     builder.walk(roots, max_nodes)
-    hidden = sum(map(len, _reachable(roots))) - builder.count if builder.frontier else 0
+    hidden = 0
+    if builder.frontier:  # the nodes neither drawn nor stood for by the note on repeats
+        hidden = total - len(builder.values) - len(builder.ops)
+        if builder.collapsed:
+            hidden -= len(region.ops) + len(region.leaves) + len(
+                region.made - set(builder.value_ids))
 
     dot = _digraph_class()(graph_attr={"rankdir": "TB", "nodesep": "0.25", "ranksep": "0.3",
                                        "fontname": "Helvetica"},
