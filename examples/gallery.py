@@ -69,6 +69,12 @@ def graphs(out: str) -> None:
     save_graph(viz.draw_graph(loss, params=dict(model.named_parameters())),
                os.path.join(out, "graph_mlp"))
 
+    # a deep stack: the repeated layers collapse into one note once the graph exceeds max_nodes
+    deep = nn.MLP([4] + [8] * 12 + [3])
+    loss = F.cross_entropy(deep(x), y)
+    save_graph(viz.draw_graph(loss, params=dict(deep.named_parameters()), max_nodes=60),
+               os.path.join(out, "graph_deep_mlp"))
+
     # the double-backward graph: what create_graph=True records for the gradient of a tanh layer
     w = tg.randn(3, requires_grad=True)
     xs = tg.randn(4, 3)
