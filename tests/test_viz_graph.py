@@ -251,7 +251,8 @@ def test_missing_dot_program_has_a_clear_error(monkeypatch, tmp_path):
     dot = viz.draw_graph((x * 2).sum())
     assert dot.source.startswith("digraph")  # the DOT text needs no Graphviz install
     for render in (lambda: dot.pipe(format="svg"), lambda: viz.save_graph(dot, tmp_path / "g.svg"),
-                   lambda: dot.render(tmp_path / "g", format="png")):
+                   lambda: dot.render(tmp_path / "g", format="png"),
+                   lambda: dot._repr_mimebundle_()):  # Jupyter's inline display
         with pytest.raises(viz.GraphvizNotFoundError, match="apt-get install graphviz") as err:
             render()
         assert "brew install graphviz" in str(err.value)
@@ -266,6 +267,9 @@ def test_renders_svg_and_png(tmp_path):
     svg = viz.graph_svg(loss, params={"a": a}, show_backward=True)
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "Mul" in svg and "grad a" in svg
+    # what Jupyter calls to show the returned Digraph inline
+    bundle = viz.draw_graph(loss)._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
     path = viz.save_graph(viz.draw_graph(loss), tmp_path / "g.png")
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]

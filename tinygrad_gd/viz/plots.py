@@ -302,7 +302,7 @@ def plot_loss_landscape(model: Any, loss_fn: Callable, batch: Any, dims: int = 2
 
     >>> import tinygrad_gd as tg
     >>> from tinygrad_gd import nn, viz
-    >>> _ = tg.manual_seed(0)
+    >>> tg.manual_seed(0)
     >>> model, x, y = nn.Linear(3, 2), tg.randn(8, 3), tg.randint(0, 2, (8,))
     >>> fig = viz.plot_loss_landscape(model, nn.functional.cross_entropy, (x, y), dims=1,
     ...                               resolution=5)
@@ -405,7 +405,16 @@ def plot_hessian_spectrum(model: Any, loss_fn: Callable, batch: Any, *, bins: in
     """The eigenvalues of a small model's Hessian at its current weights: sorted, on a symmetric
     log scale, and as a histogram. Negative eigenvalues mean the weights sit at a saddle (or the
     loss is not convex there); the largest one sets the largest stable learning rate of gradient
-    descent, about ``2 / λ_max``. ``ax`` draws only the sorted eigenvalues."""
+    descent, about ``2 / λ_max``. ``ax`` draws only the sorted eigenvalues.
+
+    >>> import tinygrad_gd as tg
+    >>> from tinygrad_gd import nn, viz
+    >>> tg.manual_seed(0)
+    >>> model, x = nn.Linear(2, 1, dtype="float64"), tg.randn(8, 2, dtype="float64")
+    >>> fig = viz.plot_hessian_spectrum(model, nn.functional.mse_loss, (x, tg.zeros(8, 1)))
+    >>> len(fig.axes[0].collections[0].get_offsets())  # 3 parameters: 3 eigenvalues, all > 0
+    3
+    """
     eig = hessian_eigenvalues(model, loss_fn, batch, max_params)
     if ax is None:
         fig = _figure(2, width=5.6, height=3.9)
