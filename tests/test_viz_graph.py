@@ -140,6 +140,10 @@ def test_double_backward_graph_exact():
     # d(a*b)/da reads b and d(a*b)/db reads a: tensors the forward pass saved
     assert (kb, mul_a) in edges(dot) and (ka, mul_b) in edges(dot)
     assert a.grad is None and b.grad is None  # drawing does not accumulate gradients
+    # params as a one-shot generator of (name, tensor) pairs, like named_parameters()
+    again = viz.draw_graph(loss, params=((n, t) for n, t in [("a", a), ("b", b)]),
+                           show_backward=True)
+    assert again.source == dot.source
 
 
 def test_double_backward_graph_matches_the_recorded_one():

@@ -40,10 +40,6 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_NODES = 150
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-_FILE_MODE = 0o666 & ~_UMASK
-
 GRAPHVIZ_MISSING = (
     "rendering a graph needs the `dot` program of Graphviz, which is not on PATH. Install the "
     "system package: `sudo apt-get install graphviz` (Debian/Ubuntu package 'graphviz'), "
@@ -147,27 +143,34 @@ def _shape_text(t: Tensor) -> str:
     return f"{shape} {t.dtype}"
 
 
-def _param_names(params: Any) -> dict[int, str]:
-    """``params`` as {id(tensor): name}; accepts a mapping or (name, tensor) pairs."""
+def _param_items(params: Any) -> list[tuple[str, Tensor]] | None:
+    """``params`` (a mapping, or (name, tensor) pairs such as a ``named_parameters()``
+    generator, read once) as a list of pairs."""
     if params is None:
-        return {}
-    items = params.items() if isinstance(params, Mapping) else params
-    names: dict[int, str] = {}
+        return None
+    items = list(params.items() if isinstance(params, Mapping) else params)
     for item in items:
         if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Tensor)):
             raise TypeError(
                 "draw_graph: params must map names to Tensors, e.g. "
                 "dict(model.named_parameters()), got an item of type "
                 f"{type(item).__name__}")
-        names.setdefault(id(item[1]), str(item[0]).replace("\\", "\\\\"))  # DOT escapes
+    return items
+
+
+def _param_names(items: list[tuple[str, Tensor]] | None) -> dict[int, str]:
+    """{id(tensor): name}, the first name of each tensor, with DOT's escape character escaped."""
+    names: dict[int, str] = {}
+    for name, t in items or ():
+        names.setdefault(id(t), str(name).replace("\\", "\\\\"))
     return names
 
 
 def _gradients(outputs: Sequence[Tensor], names: dict[int, str],
-               params: Any) -> tuple[list[tuple[Tensor, str]], list[Tensor]]:
+               items: list[tuple[str, Tensor]] | None
+               ) -> tuple[list[tuple[Tensor, str]], list[Tensor]]:
     """Differentiate each output with ``create_graph=True``: (gradient, label) pairs and seeds."""
-    if params is not None:
-        items = params.items() if isinstance(params, Mapping) else params
+    if items is not None:
         targets = [t for _, t in items]
     else:
         targets = leaves_requiring_grad(outputs)
@@ -411,12 +414,13 @@ def draw_graph(*outputs: Tensor, params: Any = None, show_values: bool = False,
         raise ValueError("draw_graph needs at least one output tensor")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
-    names = _param_names(params)
+    items = _param_items(params)
+    names = _param_names(items)
 
     grads: list[tuple[Tensor, str]] = []
     seeds: list[Tensor] = []
     if show_backward is True:
-        grads, seeds = _gradients(outputs, names, params)
+        grads, seeds = _gradients(outputs, names, items)
     elif show_backward is not False and show_backward is not None:
         given = [show_backward] if isinstance(show_backward, Tensor) else list(show_backward)
         for i, g in enumerate(given):
@@ -493,7 +497,7 @@ def save_graph(graph: Any, path: str | os.PathLike) -> str:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(tmp, _FILE_MODE)  # mkstemp makes it private; give it a normal file's mode
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
