@@ -277,3 +277,11 @@ def test_renders_svg_and_png(tmp_path):
     path = viz.save_graph(viz.draw_graph(loss), tmp_path / "g.png")
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_every_device(device):
+    w = tg.tensor([1.0, -2.0], device=device, requires_grad=True)
+    loss = (w * w).sum()
+    dot = viz.draw_graph(loss, params={"w": w}, show_values=True, show_backward=True)
+    assert r"w\n(2) float32\n[1, -2]" in [label(v) for v in nodes(dot).values()]
+    assert by_label(dot, r"grad w\n(2) float32\n[2, -4]")

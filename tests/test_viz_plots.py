@@ -226,3 +226,15 @@ def test_gallery_fast_groups(tmp_path):
     names = set(os.listdir(tmp_path))
     assert "lr_schedules.png" in names
     assert {"graph_mlp.svg", "graph_mlp.png"} <= names or "graph_mlp.dot" in names
+
+
+def test_landscape_and_spectrum_on_every_device(device):
+    tg.manual_seed(3)
+    model = nn.Linear(3, 1, dtype="float64").to(device)
+    x = tg.randn(10, 3, dtype="float64", device=device)
+    y = tg.randn(10, 1, dtype="float64", device=device)
+    _, _, losses = viz.loss_landscape(model, F.mse_loss, (x, y), dims=1, resolution=3)
+    assert np.isclose(losses[1], F.mse_loss(model(x), y).item())
+    a = np.concatenate([x.numpy(), np.ones((10, 1))], axis=1)
+    np.testing.assert_allclose(viz.hessian_eigenvalues(model, F.mse_loss, (x, y)),
+                               np.linalg.eigvalsh(0.2 * a.T @ a), rtol=1e-10)
