@@ -4,8 +4,9 @@
   784-256-256-10 (float32, 269,322 numbers, gradients already in ``.grad``), against the same update
   written by hand with in-place NumPy (target: at most 1.3x), and against ``torch.optim`` where
   PyTorch is installed (for reference).
-- One Newton-CG step (Hessian-free) on a small MLP's cross-entropy: its time, the number of
-  Hessian-vector products it used, and the time of one gradient for scale.
+- One Newton-CG step (Hessian-free) on a convex softmax regression and on a small MLP: its time
+  beside the number of Hessian-vector products it used, with the times of one gradient and of one
+  HVP for scale. (On the MLP, CG often stops early at a direction of negative curvature.)
 
 Times are the best and the median of ``--repeats`` runs of ``--steps`` steps each. The machine may
 be shared: compare the ratios, not the absolute times, and rerun when the medians disagree.
@@ -111,39 +112,61 @@ def first_order(steps: int, repeats: int) -> None:
         print(line)
 
 
+def hvp_seconds(model: nn.Module, loss, repeats: int) -> float:
+    """Best time of one Hessian-vector product (reverse-over-reverse through the gradient's
+    graph, as Newton does), the gradient's graph built once beforehand."""
+    params = list(model.parameters())
+    grads = tg.grad(loss(), params, create_graph=True)
+    vs = [tg.randn(*p.shape, dtype=p.dtype) for p in params]
+
+    def one() -> None:
+        dot = (grads[0] * vs[0]).sum()
+        for g, v in zip(grads[1:], vs[1:]):
+            dot = dot + (g * v).sum()
+        tg.grad(dot, params, retain_graph=True)
+
+    return timed(one, 3, repeats)[0]
+
+
 def newton_cg(repeats: int) -> None:
-    tg.manual_seed(0)
-    model = nn.MLP([784, 32, 10]).double()
     rng = np.random.default_rng(0)
     x = tg.tensor(rng.normal(size=(512, 784)))
     y = tg.tensor(rng.integers(0, 10, size=512))
-    n_params = sum(p.size for p in model.parameters())
+    print("\nNewton-CG (damping 1e-3, backtracking), cross-entropy of 512 examples, float64; "
+          "median of the steps")
+    for name, sizes in (("softmax regression 784-10 (convex)", [784, 10]),
+                        ("MLP 784-32-10", [784, 32, 10])):
+        tg.manual_seed(0)
+        model = nn.MLP(sizes).double()
+        n_params = sum(p.size for p in model.parameters())
 
-    def loss():
-        return F.cross_entropy(model(x), y)
+        def loss(model=model):
+            return F.cross_entropy(model(x), y)
 
-    def gradient():
-        model.zero_grad()
-        loss().backward()
+        def gradient(model=model, loss=loss):
+            model.zero_grad()
+            loss().backward()
 
-    grad_best, _ = timed(gradient, 5, repeats)
-    print(f"\nNewton-CG on the MLP 784-32-10 ({n_params:,} float64 parameters), cross-entropy of "
-          f"512 examples; one gradient: {grad_best * 1e3:.1f} ms")
-    for max_iter in (5, 20):
-        opt = optim.Newton(model.parameters(), solver="cg", cg_max_iter=max_iter, damping=1e-3,
-                           line_search="backtracking")
-        times, hvps = [], []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            opt.step(loss)
-            times.append(time.perf_counter() - start)
-            hvps.append(opt.stats["hvps"])
-        best = min(times)
-        per_hvp = best / max(1, min(hvps))
-        print(f"  cg_max_iter {max_iter:2d}: step {best * 1e3:7.1f} ms (median "
-              f"{statistics.median(times) * 1e3:7.1f}), HVPs used {min(hvps)}-{max(hvps)}, "
-              f"{per_hvp * 1e3:.1f} ms per HVP = {per_hvp / grad_best:.2f} gradients "
-              f"(the step also pays one double-backward gradient and the line search)")
+        grad_s = timed(gradient, 3, repeats)[0]
+        hvp_s = hvp_seconds(model, loss, repeats)
+        print(f"  {name}, {n_params:,} parameters: one gradient {grad_s * 1e3:.1f} ms, one HVP "
+              f"{hvp_s * 1e3:.1f} ms ({hvp_s / grad_s:.2f} gradients)")
+        for max_iter in (5, 20):
+            opt = optim.Newton(model.parameters(), solver="cg", cg_max_iter=max_iter,
+                               damping=1e-3, line_search="backtracking")
+            times, hvps, evals = [], [], []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                opt.step(loss)
+                times.append(time.perf_counter() - start)
+                hvps.append(opt.stats["hvps"])
+                evals.append(opt.stats["evaluations"])
+            t, h = statistics.median(times), statistics.median(hvps)
+            print(f"    cg_max_iter {max_iter:2d}: step {t * 1e3:7.1f} ms = {t / grad_s:4.1f} "
+                  f"gradients; HVPs used {min(hvps)}-{max(hvps)} (median {h:g}, "
+                  f"{h * hvp_s / grad_s:4.1f} gradients' worth); loss evaluations "
+                  f"{min(evals)}-{max(evals)} (the first builds the double-backward graph, "
+                  "the others are the line search's)")
 
 
 def main() -> None:

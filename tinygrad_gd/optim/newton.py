@@ -41,7 +41,8 @@ class Newton(Optimizer):
 
     The closure re-evaluates the loss with gradients on and returns it; it must not call
     ``backward()`` (Newton differentiates the loss itself, twice). ``stats`` holds the last
-    step's figures: ``loss``, ``grad_norm``, ``hvps``, ``cg_iters``, ``damping``, ``step``.
+    step's figures: ``loss``, ``grad_norm``, ``hvps``, ``cg_iters``, ``damping``, ``step`` (the
+    step size taken) and ``evaluations`` (calls of the closure).
 
     >>> import tinygrad_gd as tg
     >>> x = tg.tensor([3.0, -1.0], dtype="float64", requires_grad=True)
@@ -149,10 +150,10 @@ class Newton(Optimizer):
             d, slope = -g, -float(g @ g)
         loss0 = float(loss.item())
         x0 = self._flat([p.data for p in params], xp).copy()
-        t = self._step_size(closure, params, x0, d, loss0, slope, group["lr"], xp)
+        t, evals = self._step_size(closure, params, x0, d, loss0, slope, group["lr"], xp)
         self._write(params, x0 + t * d)
         self.stats = {"loss": loss0, "grad_norm": math.sqrt(float(g @ g)), "hvps": counter[0],
-                      "cg_iters": iters, "damping": lam, "step": t}
+                      "cg_iters": iters, "damping": lam, "step": t, "evaluations": 1 + evals}
         return loss.detach()
 
     @staticmethod
@@ -209,9 +210,10 @@ class Newton(Optimizer):
             rr = rr_new
         return d, damping, iters
 
-    def _step_size(self, closure, params, x0, d, loss0, slope, lr, xp) -> float:
+    def _step_size(self, closure, params, x0, d, loss0, slope, lr, xp) -> tuple[float, int]:
+        """The step size and how many extra evaluations of the loss it took."""
         if self.line_search is None:
-            return lr
+            return lr, 0
 
         def phi(t: float) -> float:
             self._write(params, x0 + t * d)
@@ -223,4 +225,4 @@ class Newton(Optimizer):
             result = ls.backtracking(phi, loss0, slope, t0=lr, c=self.c, rho=self.rho)
         else:
             result = ls.grid(phi, [lr * s for s in ls.DEFAULT_GRID], phi0=loss0)
-        return result.step
+        return result.step, result.evaluations
