@@ -255,3 +255,17 @@ def test_dropout_is_seeded_scaled_and_off_in_eval():
     np.testing.assert_allclose(values, [0.0, 1 / 0.7], rtol=1e-6)
     assert abs((a.numpy() == 0).mean() - 0.3) < 0.02
     assert F.dropout(x, 0.3, training=False) is x
+
+
+@pytest.mark.parametrize("args", [(2,), (2, 2, 0), (3, 1, 1), (2, 1, 0)])
+def test_max_pool_ties_route_the_gradient_to_the_first_maximum_as_torch(args):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).integers(0, 3, (2, 3, 6, 5)).astype(np.float64)
+    xt, X = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = F.max_pool2d(xt, *args), torch.nn.functional.max_pool2d(X, *args)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    g = np.random.default_rng(1).standard_normal(out.shape)
+    out.backward(tg.tensor(g))
+    expected.backward(torch.tensor(g))
+    # overlapping windows add in another order: rounding-level differences, not misrouting
+    np.testing.assert_allclose(xt.grad.numpy(), X.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -146,3 +146,90 @@ def first_argmax(cols, axis: int):
         tap = xp.take(cols, [t], axis=axis)
         index[tap == best] = t
     return index
+
+
+# --------------------------------------------------------------------------------------------
+# Max pooling over non-overlapping windows (stride == kernel, no padding): the common case,
+# done on strided views of the input with one operation per window tap -- no column copy.
+def _tap(a, i: int, j: int, kernel: Pair, out_hw: Pair):
+    """The view of ``a (N, C, H, W)`` holding tap ``(i, j)`` of every window: ``(N, C, Ho, Wo)``."""
+    (kh, kw), (ho, wo) = kernel, out_hw
+    return a[:, :, i:ho * kh:kh, j:wo * kw:kw]
+
+
+def _taps(kernel: Pair):
+    return [(t, divmod(t, kernel[1])) for t in range(kernel[0] * kernel[1])]
+
+
+def window_max(x, kernel: Pair):
+    """Max of each non-overlapping window of ``x (N, C, H, W)`` and the tap index (row-major in
+    the window) of its first maximum, as torch routes a tied window's gradient to one element."""
+    xp = backend.xp_of(x)
+    out_hw = (x.shape[2] // kernel[0], x.shape[3] // kernel[1])
+    taps = _taps(kernel)
+    # np.copy keeps the memory order of the view (channel-major after a convolution)
+    best = xp.copy(_tap(x, 0, 0, kernel, out_hw))
+    for _, (i, j) in taps[1:]:
+        xp.maximum(best, _tap(x, i, j, kernel, out_hw), out=best)
+    # index of the first maximum = how many leading taps miss it; counted with boolean
+    # arithmetic (masked writes such as copyto(where=) are ~10x slower here)
+    index = xp.zeros(best.shape, dtype=xp.int8 if len(taps) < 128 else xp.int64)
+    still_missing = None
+    for _, (i, j) in taps[:-1]:
+        miss = _tap(x, i, j, kernel, out_hw) != best
+        still_missing = miss if still_missing is None else still_missing & miss
+        index += still_missing
+    return best, index
+
+
+def _zeros_like_layout(shape: tuple[int, ...], channel_major: bool, dtype, xp):
+    """Zeros of ``(N, C, H, W)``, stored channel-major when the forward input was, so that the
+    gradient reaches the convolution's backward pass in the order it reads without a copy."""
+    if channel_major:
+        n, c, h, w = shape
+        return xp.zeros((c, n, h, w), dtype=dtype).transpose(1, 0, 2, 3)
+    return xp.zeros(shape, dtype=dtype)
+
+
+class PoolGather(Function):
+    """Pick, in each non-overlapping window of ``x (N, C, H, W)``, the tap named by ``index``
+    (``(N, C, Ho, Wo)``, constant). ``values`` hands in the result when it is already known
+    (the window maxima). The adjoint is ``PoolScatter``."""
+
+    saves_inputs = False
+
+    def forward(self, x, index, kernel, values=None):
+        self.index, self.kernel, self.in_shape = index, kernel, x.shape
+        self.channel_major = x.ndim == 4 and x.transpose(1, 0, 2, 3).flags.c_contiguous
+        if values is not None:
+            return values
+        xp = backend.xp_of(x)
+        out_hw = index.shape[2:]
+        out = xp.zeros(index.shape, dtype=x.dtype)
+        for t, (i, j) in _taps(kernel):
+            xp.copyto(out, _tap(x, i, j, kernel, out_hw), where=index == t)
+        return out
+
+    def backward(self, g):
+        return PoolScatter.apply(g, index=self.index, kernel=self.kernel, in_shape=self.in_shape,
+                                 channel_major=self.channel_major)
+
+
+class PoolScatter(Function):
+    """Put ``g (N, C, Ho, Wo)`` at the tap named by ``index`` of each window of a zero
+    ``(N, C, H, W)`` image (rows and columns beyond the last whole window stay zero). The
+    adjoint is ``PoolGather``."""
+
+    saves_inputs = False
+
+    def forward(self, g, index, kernel, in_shape, channel_major):
+        self.index, self.kernel = index, kernel
+        xp = backend.xp_of(g)
+        out = _zeros_like_layout(in_shape, channel_major, g.dtype, xp)
+        out_hw = index.shape[2:]
+        for t, (i, j) in _taps(kernel):
+            xp.multiply(g, index == t, out=_tap(out, i, j, kernel, out_hw))
+        return out
+
+    def backward(self, g):
+        return PoolGather.apply(g, index=self.index, kernel=self.kernel)
