@@ -224,6 +224,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         return self.T_cur == 0 and self.last_epoch > 0
 
     def step(self, epoch: float | None = None) -> None:
+        """Advance one step, restarting when the period ends (or jump to ``epoch``)."""
         self._step_count += 1
         if epoch is None and self.last_epoch < 0:
             epoch = 0
@@ -478,6 +479,7 @@ class SequentialLR(LRScheduler):
         self._last_lr = first.get_last_lr()
 
     def step(self) -> None:  # type: ignore[override]
+        """Advance the active scheduler (restarting the next one at its milestone)."""
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)
         s = self._schedulers[idx]
@@ -488,11 +490,13 @@ class SequentialLR(LRScheduler):
         self._last_lr = s.get_last_lr()
 
     def state_dict(self) -> dict[str, Any]:
+        """Own counters plus each inner scheduler's state_dict."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore ``state_dict()``, inner schedulers included."""
         state = dict(state_dict)
         inner = state.pop("_schedulers")
         self.__dict__.update(state)

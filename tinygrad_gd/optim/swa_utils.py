@@ -86,6 +86,7 @@ class AveragedModel(Module):
                                                   device=dev))
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the averaged copy."""
         return self.module(*args, **kwargs)
 
     def _averaged(self, module: Module) -> list[Tensor]:
