@@ -143,29 +143,45 @@ def lr_schedule(scheduler_factory: Callable, epochs: int, steps_per_epoch: int =
     ``lr``. It is stepped after each batch when ``per_batch`` (by default for ``CyclicLR`` and
     ``OneCycleLR``, as they are meant to be used), else after each epoch. ``ReduceLROnPlateau``
     is fed ``metric(epoch)`` (by default a constant loss: a plateau).
+
+    >>> from tinygrad_gd import viz, optim
+    >>> xs, lrs = viz.lr_schedule(lambda o: optim.lr_scheduler.ExponentialLR(o, 0.5), 3)
+    >>> lrs.tolist()
+    [0.1, 0.05, 0.025]
     """
+    xs, lrs, _, _ = _run_schedule(scheduler_factory, epochs, steps_per_epoch, lr, per_batch,
+                                  metric)
+    return xs, lrs
+
+
+def _run_schedule(factory: Callable, epochs: int, steps_per_epoch: int, lr: float,
+                  per_batch: bool | None, metric: Callable[[int], float] | None):
+    """``lr_schedule``, plus the scheduler's class name and whether it was stepped per batch."""
     from .. import optim
 
     if epochs < 1 or steps_per_epoch < 1:
         raise ValueError(f"lr_schedule: epochs and steps_per_epoch must be >= 1, got {epochs} "
                          f"and {steps_per_epoch}")
-    param = Tensor(np.zeros(1), requires_grad=True)
-    opt = optim.SGD([param], lr=lr)
-    sched = scheduler_factory(opt)
+    opt = optim.SGD([Tensor(np.zeros(1), requires_grad=True)], lr=lr)
+    sched = factory(opt)
     name = type(sched).__name__
     if per_batch is None:
         per_batch = name in ("CyclicLR", "OneCycleLR")
-    plateau = name == "ReduceLROnPlateau"
     xs, lrs = [], []
     for epoch in range(epochs):
         for step in range(steps_per_epoch):
             xs.append(epoch + step / steps_per_epoch)
             lrs.append(opt.param_groups[0]["lr"])
-            if per_batch and not (epoch == epochs - 1 and step == steps_per_epoch - 1):
-                sched.step()  # OneCycleLR raises past its last step: skip the unused one
-        if not per_batch:
-            sched.step(metric(epoch) if metric else 1.0) if plateau else sched.step()
-    return np.array(xs), np.array(lrs)
+            last = epoch == epochs - 1 and step == steps_per_epoch - 1
+            if per_batch and not last:  # OneCycleLR raises past its last step
+                sched.step()
+        if per_batch or epoch == epochs - 1:
+            continue
+        if name == "ReduceLROnPlateau":
+            sched.step(metric(epoch) if metric else 1.0)
+        else:
+            sched.step()
+    return np.array(xs), np.array(lrs), name, per_batch
 
 
 def plot_lr_schedule(scheduler_factory: Callable | Mapping[str, Callable], epochs: int,
@@ -191,15 +207,10 @@ def plot_lr_schedule(scheduler_factory: Callable | Mapping[str, Callable], epoch
     else:
         fig = ax.figure
     for label, factory in factories.items():
-        xs, lrs = lr_schedule(factory, epochs, steps_per_epoch, lr=lr, per_batch=per_batch)
-        if label is None:
-            from .. import optim
-
-            probe = factory(optim.SGD([Tensor(np.zeros(1), requires_grad=True)], lr=lr))
-            label = type(probe).__name__
-        stepped = steps_per_epoch == 1 or not (per_batch or label in ("CyclicLR", "OneCycleLR"))
-        ax.plot(xs, lrs, drawstyle="steps-post" if stepped else "default", linewidth=1.8,
-                label=label)
+        xs, lrs, name, stepped_per_batch = _run_schedule(factory, epochs, steps_per_epoch, lr,
+                                                         per_batch, None)
+        ax.plot(xs, lrs, drawstyle="default" if stepped_per_batch else "steps-post",
+                linewidth=1.8, label=name if label is None else label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate" + (" (log scale)" if logy else ""))
     if logy:

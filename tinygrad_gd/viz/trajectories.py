@@ -27,8 +27,9 @@ class Surface2D:
     def __init__(self, name: str, fn: Callable[[Any, Any], Any], xlim: tuple[float, float],
                  ylim: tuple[float, float], start: tuple[float, float],
                  minima: Sequence[tuple[float, float]], lr: float, adam_lr: float,
-                 formula: str, legend_loc: str = "upper right") -> None:
+                 formula: str, legend_loc: str = "upper right", noise: float = 0.5) -> None:
         self.name, self.fn, self.formula, self.legend_loc = name, fn, formula, legend_loc
+        self.noise = noise  # the gradient noise of "SGD (noisy gradients)" in the default race
         self.xlim, self.ylim, self.start = xlim, ylim, start
         self.minima, self.lr, self.adam_lr = list(minima), lr, adam_lr
 
@@ -48,7 +49,8 @@ class Surface2D:
 rosenbrock = Surface2D(
     "Rosenbrock", lambda x, y: (1.0 - x) ** 2 + 100.0 * (y - x ** 2) ** 2,
     xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), start=(-1.2, 1.0), minima=[(1.0, 1.0)],
-    lr=1e-3, adam_lr=0.1, formula="(1 - x)² + 100 (y - x²)²", legend_loc="upper center")
+    lr=1e-3, adam_lr=0.1, formula="(1 - x)² + 100 (y - x²)²", legend_loc="upper center",
+    noise=2.0)
 rosenbrock.__doc__ = "Rosenbrock's banana valley: minimum 0 at (1, 1), curvature ratio ~2500."
 
 saddle = Surface2D(
@@ -93,7 +95,8 @@ def optimizer_path(f: Callable, make_optimizer: Callable, start: Sequence[float]
     """Run one optimizer on ``f(x, y)`` from ``start``: the points visited, shape
     ``(n, 2)``, and ``f`` at each, shape ``(n,)`` (``n <= steps + 1``; a run stops early when it
     diverges). ``gradient_noise`` adds Gaussian noise of that standard deviation to each
-    gradient, the way a mini-batch gradient scatters around the full one (SGD)."""
+    gradient, the way a mini-batch gradient scatters around the full one (SGD); Newton's method,
+    which differentiates the loss itself, gets none."""
     from ..optim import Newton
 
     p = Tensor(np.asarray(start, dtype=np.float64).reshape(2), requires_grad=True)
@@ -180,7 +183,7 @@ def plot_trajectories(f: Callable, optimizers: Mapping[str, Callable] | None = N
         raise ValueError(f"plot_trajectories: steps must be at least 1, got {steps}")
     if optimizers is None:
         optimizers = default_optimizers(f, lr)
-        noise_default = {"SGD (noisy gradients)": 2.0 if f is rosenbrock else 0.5}
+        noise_default = {"SGD (noisy gradients)": getattr(f, "noise", 0.5)}
     else:
         noise_default = {}
     if gradient_noise is None:
