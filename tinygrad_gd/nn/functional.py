@@ -21,7 +21,8 @@ import numpy as np
 from .. import backend
 from ..autograd import no_grad
 from ..ops import conv as C
-from ..ops.loss import CrossEntropy
+from ..ops.fused import CrossEntropy
+from ..ops.fused import Linear as _Linear
 from ..tensor import Tensor
 
 __all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "relu",
@@ -68,8 +69,18 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(f"linear: input of shape {tuple(input.shape)} has "
                          f"{input.shape[-1] if input.ndim else 0} features, but the weight "
                          f"{tuple(weight.shape)} expects {weight.shape[-1]} (in_features)")
-    out = input.matmul(weight.T)
-    return out + bias if bias is not None else out
+    if weight.ndim != 2 or (bias is not None and bias.shape != (weight.shape[0],)):
+        raise ValueError(f"linear: expected weight (out, in) and bias (out,), got "
+                         f"{tuple(weight.shape)} and "
+                         f"{None if bias is None else tuple(bias.shape)}")
+    if input.ndim == 1:
+        return linear(input.reshape(1, -1), weight, bias).reshape(-1)
+    if input.dtype != weight.dtype:
+        raise TypeError(f"linear: input dtype {input.dtype} and weight dtype {weight.dtype} "
+                        "differ")
+    if bias is None:
+        return _Linear.apply(input, weight)
+    return _Linear.apply(input, weight, bias)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002

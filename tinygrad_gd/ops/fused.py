@@ -1,4 +1,10 @@
-"""The fused softmax cross-entropy primitive.
+"""Fused primitives of the nn layers: ``Linear`` (matrix product and bias) and ``CrossEntropy``
+(log-softmax and negative log-likelihood).
+
+``Linear`` is one node instead of three (transpose, product, bias add), adds the bias in place,
+and computes the weight's gradient as ``g.T @ x``, which comes out in the weight's own row-major
+layout; through the composed ops it would arrive transposed and make every optimizer update
+walk memory column-wise.
 
 ``log_softmax`` followed by picking the target's entry costs a dozen composed operations and as
 many temporaries the size of the logits; fused, the forward pass is one shifted exponential and
@@ -12,6 +18,27 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function
+
+
+class Linear(Function):
+    """``x @ w.T + b`` for ``x (..., in)``, ``w (out, in)``, optional ``b (out,)``."""
+
+    def forward(self, x, w, b=None):
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g):
+        x, w = self.inputs[0], self.inputs[1]
+        gx = g.matmul(w) if self.needs_grad(0) else None
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        gw = g2.T.matmul(x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) \
+            if self.needs_grad(1) else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        gb = g2.sum(axis=0) if self.needs_grad(2) else None
+        return gx, gw, gb
 
 
 class CrossEntropy(Function):
