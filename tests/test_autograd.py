@@ -320,3 +320,18 @@ def test_setitem_with_a_value_computed_from_the_same_tensor(device):
     h.sum().backward()
     np.testing.assert_allclose(h.numpy(), [15.0, 4.0, 6.0])
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 2.0, 5.0 + 2.0])
+
+
+def test_zero_dim_results_are_arrays_that_support_in_place_ops(device):
+    """NumPy hands back scalars for whole-array results; tensors must still hold arrays."""
+    i = tg.ones(3, device=device).argmax()
+    i += 1
+    assert i.item() == 1
+    m = tg.tensor(1.0, device=device) > 0
+    m.fill_(False)
+    assert m.item() is False
+    a = tg.ones(2, device=device).any()
+    a.fill_(False)
+    assert a.item() is False
+    y = tg.tensor(2.0, dtype="float64", device=device, requires_grad=True) * 3.0
+    assert y.shape == () and y.numpy().shape == ()

@@ -678,3 +678,30 @@ def test_every_api_operation_has_a_row():
                 "setitem_in_graph", "cat", "stack", "split", "chunk", "erf", "cast_float32",
                 "clone"}
     assert required <= names, sorted(required - names)
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if "cast" not in r.name and
+                                 r.name != "float_double"], ids=lambda r: r.name)
+@settings(SETTINGS, max_examples=5)
+@given(data=st.data())
+def test_float32_stays_float32(row, device, data):
+    """Every op keeps float32 in float32 (no silent upcast), forward and backward."""
+    arrays, params = _draw(row, data)
+    xs = [tg.tensor(a.astype(np.float32), device=device, requires_grad=True) for a in arrays]
+    outs = _as_tuple(row.fn(TG, *xs, **params))
+    assert all(o.dtype == tg.float32 for o in outs), [o.dtype for o in outs]
+    grads = tg.grad(list(outs), xs, grad_outputs=[tg.ones_like(o) for o in outs],
+                    allow_unused=True)
+    assert all(g is None or g.dtype == tg.float32 for g in grads)
+    x64 = [tg.tensor(a, dtype="float64", device=device, requires_grad=True) for a in arrays]
+    outs64 = _as_tuple(row.fn(TG, *x64, **params))
+    for o, o64 in zip(outs, outs64):
+        np.testing.assert_allclose(o.numpy(), o64.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, math.inf])
+def test_norm_gradient_at_zero_is_zero_not_nan(device, p):
+    x = tg.tensor([[0.0, 0.0], [1.0, -2.0]], dtype="float64", device=device, requires_grad=True)
+    x.norm(p=p, dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[0], [0.0, 0.0])
+    assert np.isfinite(x.grad.numpy()).all()

@@ -368,7 +368,7 @@ class Tensor(TensorOps):
         other = self._operand(other)
         if other._device != self._device:
             raise RuntimeError(f"comparison of tensors on {self._device} and {other._device}")
-        return Tensor._make(getattr(self.data, op)(other.data), self._device)
+        return Tensor._make(_array(getattr(self.data, op)(other.data)), self._device)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, "__eq__")
@@ -390,11 +390,11 @@ class Tensor(TensorOps):
 
     def any(self) -> Tensor:
         """True where any element is nonzero (no gradient)."""
-        return Tensor._make(self.data.any(), self._device)
+        return Tensor._make(_array(self.data.any()), self._device)
 
     def all(self) -> Tensor:
         """True where every element is nonzero (no gradient)."""
-        return Tensor._make(self.data.all(), self._device)
+        return Tensor._make(_array(self.data.all()), self._device)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
@@ -410,7 +410,7 @@ class Tensor(TensorOps):
         axis = dim if dim is not None else axis
         keep = keepdim if keepdim is not None else keepdims
         out = getattr(self.data, name)(axis=axis, keepdims=keep)
-        return Tensor._make(out.astype(np.int64, copy=False), self._device)
+        return Tensor._make(_array(out.astype(np.int64, copy=False)), self._device)
 
     # ------------------------------------------------------------------- in place
     def _check_inplace(self, other: Tensor | None = None) -> bool:
@@ -512,6 +512,12 @@ class Tensor(TensorOps):
             return M.GetItem.apply(self, index=index)
         except IndexError as exc:
             raise IndexError(f"index {index!r} into a tensor of shape {self.shape}: {exc}") from None
+
+
+def _array(x: Any) -> Any:
+    """NumPy returns scalars, not 0-d arrays, from whole-array results; a Tensor holds arrays (so
+    that in-place ops on it work)."""
+    return np.asarray(x) if isinstance(x, np.generic) else x
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:

@@ -172,5 +172,13 @@ def norm(x: Tensor, p=2, axis=None, keepdims=False, *, dim=None, keepdim=None) -
     if p in (float("inf"), "inf"):
         return amax(x.abs(), axes, keepdims=keep)
     if isinstance(p, (int, float)) and p > 0:
-        return (x.abs() ** p).sum(axis=axes, keepdims=keep) ** (1.0 / p)
+        total = (x.abs() ** p).sum(axis=axes, keepdims=keep)
+        nonzero = backend.xp_of(total.data).asarray(total.data != 0)
+        if nonzero.all():
+            return total ** (1.0 / p)
+        # t ** (1/p) has an infinite slope at 0: where the norm is 0 its gradient is 0 (a
+        # subgradient, as torch and Norm2 give), not 0 * inf = nan
+        from .elementwise import where_const
+
+        return where_const(nonzero, where_const(nonzero, total, 1.0) ** (1.0 / p), 0.0)
     raise ValueError(f"norm: unsupported order p={p!r}; use a positive number, 'fro' or inf")
