@@ -80,7 +80,7 @@ def _replace(ins: Sequence[Tensor], target: Tensor, host: np.ndarray) -> list[Te
 
 
 def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float, label: str,
-             input_index: int, raise_exception: bool) -> bool:
+             input_index: int, raise_exception: bool, out_ndim: int = 0) -> bool:
     err = np.abs(analytic - numeric)
     bound = atol + rtol * np.abs(numeric)
     bad = ~(err <= bound)  # also catches nan
@@ -88,9 +88,12 @@ def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float
         return True
     worst = np.unravel_index(int(np.argmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -1))),
                              err.shape)
-    msg = (f"{label} mismatch for input {input_index} at element {tuple(int(i) for i in worst)}: "
-           f"analytic {analytic[worst]!r}, numerical {numeric[worst]!r}, "
-           f"error {err[worst]!r} > atol {atol} + rtol {rtol} * |numerical| "
+    worst = tuple(int(i) for i in worst)
+    # the Jacobian's index is the output's index followed by the input's
+    where = f"output element {worst[:out_ndim]}, input element {worst[out_ndim:]}"
+    msg = (f"{label} mismatch for input {input_index} at element {worst} ({where}): "
+           f"analytic {float(analytic[worst])!r}, numerical {float(numeric[worst])!r}, "
+           f"error {float(err[worst])!r} > atol {atol} + rtol {rtol} * |numerical| "
            f"({int(bad.sum())} of {bad.size} elements differ)")
     if raise_exception:
         raise GradcheckError(msg)
@@ -124,7 +127,7 @@ def gradcheck(func: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5
         for k, (a, n) in enumerate(zip(analytic, numeric)):
             label = "gradient" if len(analytic) == 1 else f"gradient of output {k}"
             ok &= _compare(a.numpy().astype(np.float64), n.numpy(), atol, rtol, label, i,
-                           raise_exception)
+                           raise_exception, out_ndim=a.ndim - ins[i].ndim)
     return bool(ok)
 
 
