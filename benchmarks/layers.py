@@ -1,6 +1,6 @@
 """Forward+backward time of the nn layers, beside a hand-written NumPy floor and PyTorch (CPU).
 
-    PYTHONPATH=. .venv/bin/python benchmarks/layers.py [--repeat 7] [--steps 20]
+    PYTHONPATH=. .venv/bin/python benchmarks/layers.py [--threads 1] [--repeat 15] [--steps 5]
 
 Rows:
 * Conv2d 3x3, batch 128: 1->16 channels on 28x28 and 16->32 on 13x13 (forward, then backward to
@@ -10,28 +10,51 @@ Rows:
 * Small CNN step (conv 1->16 3x3, ReLU, maxpool 2, conv 16->32 3x3, ReLU, maxpool 2, linear
   800->10, batch 128): forward, cross-entropy, backward, SGD update. Target: at most 2x PyTorch.
 
-Each figure is the best of ``--repeat`` runs of ``--steps`` steps, all in one process, float32.
-Ratios are to the reference named in the row; the machine is shared, so expect a few percent of
-noise (rerun before trusting a small difference).
+All float32, all in one process, candidates interleaved in blocks of ``--steps`` steps,
+``--repeat`` blocks each. With ``--threads 1`` (the default: BLAS and PyTorch limited to one
+thread) the clock is this process's CPU time, which other jobs on a shared machine disturb far
+less than wall time; with more threads it is wall time. Each row prints the best time per step
+and the median over blocks of the ratio ours / reference.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
-from collections.abc import Callable
+import os
+import sys
 
-import numpy as np
 
-import tinygrad_gd as tg
-from tinygrad_gd import nn
-from tinygrad_gd.nn import functional as F
+def _threads_from_argv() -> int:
+    # BLAS reads its thread count when NumPy is imported, so this runs before the imports below
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return int(sys.argv[i + 1])
+        if arg.startswith("--threads="):
+            return int(arg.split("=", 1)[1])
+    return 1
+
+
+THREADS = _threads_from_argv()
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(THREADS)
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import tinygrad_gd as tg  # noqa: E402
+from tinygrad_gd import nn  # noqa: E402
+from tinygrad_gd.nn import functional as F  # noqa: E402
 
 try:
     import torch
 except ImportError:  # the PyTorch columns are left out
     torch = None
+
+# CPU time is the stable clock for single-threaded work on a shared machine
+clock = time.process_time if THREADS == 1 else time.perf_counter
 
 
 def compare(steps_by_name: dict[str, Callable[[], object] | None], steps: int,
@@ -48,38 +71,40 @@ def compare(steps_by_name: dict[str, Callable[[], object] | None], steps: int,
     times: dict[str, list[float]] = {k: [] for k in live}
     for _ in range(repeat):
         for name, f in live.items():
-            start = time.perf_counter()
+            start = clock()
             for _ in range(steps):
                 f()
-            times[name].append((time.perf_counter() - start) / steps)
+            times[name].append((clock() - start) / steps)
     first = next(iter(live))
     return {k: (min(v), statistics.median(a / b for a, b in zip(times[first], v)))
             for k, v in times.items()}
 
 
 # ----------------------------------------------------------------- hand-written NumPy
-def np_conv_fwd_bwd(x, w, b, g):
-    """im2col by kernel taps, one matmul forward; dW, db, dX (col2im) backward."""
-    n, c, h, wd = x.shape
+def np_conv_fwd_bwd(xt, w, b, g):
+    """im2col by kernel taps, one matmul forward; dW, db, dX (col2im) backward. Images stored
+    batch-last, ``xt (C, H, W, N)`` and ``g (O, Ho, Wo, N)``: the fastest layout for NumPy (the
+    one tinygrad_gd uses, see ops/conv.py)."""
+    c, h, wd, n = xt.shape
     o, _, kh, kw = w.shape
     ho, wo = h - kh + 1, wd - kw + 1
-    xt = x.transpose(1, 0, 2, 3)
-    cols = np.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+    cols = np.empty((c, kh, kw, ho, wo, n), dtype=xt.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, i, j] = xt[:, :, i:i + ho, j:j + wo]
+            cols[:, i, j] = xt[:, i:i + ho, j:j + wo]
     cols = cols.reshape(c * kh * kw, -1)
     w2 = w.reshape(o, -1)
-    out = (w2 @ cols).reshape(o, n, ho, wo) + b.reshape(o, 1, 1, 1)
-    g2 = g.reshape(o, -1)  # the gradient in the output's (O, N, Ho, Wo) memory order
+    out = w2 @ cols
+    out += b.reshape(o, 1)
+    g2 = g.reshape(o, -1)
     dw = (g2 @ cols.T).reshape(w.shape)
     db = g2.sum(axis=1)
-    dcols = (w2.T @ g2).reshape(c, kh, kw, n, ho, wo)
-    dx = np.zeros((c, n, h, wd), dtype=x.dtype)
+    dcols = (w2.T @ g2).reshape(c, kh, kw, ho, wo, n)
+    dx = np.zeros((c, h, wd, n), dtype=xt.dtype)
     for i in range(kh):
         for j in range(kw):
-            dx[:, :, i:i + ho, j:j + wo] += dcols[:, i, j]
-    return out, dw, db, dx.transpose(1, 0, 2, 3)
+            dx[:, i:i + ho, j:j + wo] += dcols[:, i, j]
+    return out, dw, db, dx
 
 
 def np_mlp_step(params, x, y, lr=0.01):
@@ -146,15 +171,18 @@ def report(label: str, results: dict[str, tuple[float, float]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--steps", type=int, default=5)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     tg.manual_seed(0)
+    clock_name = "CPU time" if clock is time.process_time else "wall time"
     if torch is not None:
         torch.manual_seed(0)
-        print(f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads), NumPy "
-              f"{np.__version__}; best ms per step, median ratio over interleaved blocks")
+        torch.set_num_threads(THREADS)
+        print(f"PyTorch {torch.__version__}, NumPy {np.__version__}, {THREADS} thread(s), "
+              f"{clock_name}; best ms per step, median ratio over interleaved blocks")
     else:
         print("PyTorch not installed: no PyTorch column")
 
@@ -162,9 +190,11 @@ def main() -> None:
         x = rng.standard_normal((128, c_in, size, size), dtype=np.float32)
         layer = nn.Conv2d(c_in, c_out, 3)
         w, b = layer.weight.numpy(), layer.bias.numpy()
-        xt = tg.tensor(x, requires_grad=True)
-        g_np = rng.standard_normal((c_out, 128, size - 2, size - 2), dtype=np.float32)
-        g = tg.tensor(g_np).permute(1, 0, 2, 3)  # a gradient in the layout a conv produces
+        # the input of a first layer arrives as (N, C, H, W); later layers get batch-last storage
+        x_store = np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+        xt = tg.tensor(x if c_in == 1 else x_store.transpose(3, 0, 1, 2), requires_grad=True)
+        g_store = rng.standard_normal((c_out, size - 2, size - 2, 128), dtype=np.float32)
+        g = tg.tensor(g_store.transpose(3, 0, 1, 2))  # the storage a conv's gradient has
 
         def ours(layer=layer, xt=xt, g=g):
             layer.zero_grad()
@@ -175,7 +205,7 @@ def main() -> None:
         if torch is not None:
             tl = torch.nn.Conv2d(c_in, c_out, 3)
             tx = torch.tensor(x, requires_grad=True)
-            tgrad = torch.tensor(g_np).permute(1, 0, 2, 3).contiguous()
+            tgrad = torch.tensor(np.ascontiguousarray(g_store.transpose(3, 0, 1, 2)))
 
             def theirs(tl=tl, tx=tx, tgrad=tgrad):
                 tl.zero_grad()
@@ -184,7 +214,7 @@ def main() -> None:
 
         report(f"Conv2d {c_in}->{c_out} 3x3, {size}x{size}, fwd+bwd", compare(
             {"tinygrad_gd": ours,
-             "NumPy": lambda x=x, w=w, b=b, g=g_np: np_conv_fwd_bwd(x, w, b, g),
+             "NumPy": lambda x=x_store, w=w, b=b, g=g_store: np_conv_fwd_bwd(x, w, b, g),
              "PyTorch": theirs}, args.steps, args.repeat))
 
     x = rng.standard_normal((128, 784), dtype=np.float32)

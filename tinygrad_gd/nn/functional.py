@@ -118,10 +118,10 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
         raise TypeError(f"conv2d: input dtype {input.dtype} and weight dtype {weight.dtype} "
                         "differ")
     cols = C.Im2Col.apply(input, kernel=(kh, kw), stride=stride, padding=padding)
-    out = weight.reshape(o, c * kh * kw).matmul(cols.reshape(c * kh * kw, n * ho * wo))
-    # (O, N*Ho*Wo) -> (N, O, Ho, Wo) is a view; the data stays channel-major, which the next
-    # layer's im2col and this layer's backward both read without copying
-    out = out.reshape(o, n, ho, wo).permute(1, 0, 2, 3)
+    out = weight.reshape(o, c * kh * kw).matmul(cols.reshape(c * kh * kw, ho * wo * n))
+    # (O, Ho*Wo*N) -> (N, O, Ho, Wo) is a view: the data stays batch-last, which the next
+    # layer's im2col and this layer's backward both read without copying (see ops/conv.py)
+    out = out.reshape(o, ho, wo, n).permute(3, 0, 1, 2)
     return out + bias.reshape(1, o, 1, 1) if bias is not None else out
 
 
@@ -163,10 +163,10 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A00
     n, c, _, _ = input.shape
     cols = C.Im2Col.apply(input, kernel=kernel, stride=stride, padding=padding,
                           pad_value=-np.inf)
-    ho, wo = cols.shape[4], cols.shape[5]
-    cols = cols.reshape(c, kernel[0] * kernel[1], n, ho, wo)
+    ho, wo = cols.shape[3], cols.shape[4]
+    cols = cols.reshape(c, kernel[0] * kernel[1], ho, wo, n)
     index = C.first_argmax(cols.data, axis=1)
-    return C.TakeAlong.apply(cols, index=index, axis=1).permute(1, 0, 2, 3)
+    return C.TakeAlong.apply(cols, index=index, axis=1).permute(3, 0, 1, 2)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
@@ -175,9 +175,9 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A00
     kernel, stride, padding = _pool_args(input, kernel_size, stride, padding, "avg_pool2d")
     n, c, _, _ = input.shape
     cols = C.Im2Col.apply(input, kernel=kernel, stride=stride, padding=padding)
-    ho, wo = cols.shape[4], cols.shape[5]
-    cols = cols.reshape(c, kernel[0] * kernel[1], n, ho, wo)
-    return cols.mean(axis=1).permute(1, 0, 2, 3)
+    ho, wo = cols.shape[3], cols.shape[4]
+    cols = cols.reshape(c, kernel[0] * kernel[1], ho, wo, n)
+    return cols.mean(axis=1).permute(3, 0, 1, 2)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002
