@@ -335,3 +335,32 @@ def test_zero_dim_results_are_arrays_that_support_in_place_ops(device):
     assert a.item() is False
     y = tg.tensor(2.0, dtype="float64", device=device, requires_grad=True) * 3.0
     assert y.shape == () and y.numpy().shape == ()
+
+
+def test_in_place_write_through_a_slice_view_is_caught(device):
+    """A basic-indexing result shares memory with its base, so it shares the version counter."""
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    h = x * 1.0
+    y = (h * h).sum()  # Mul saves h
+    with tg.no_grad():
+        h[0:1].mul_(10.0)  # writes into h's memory through a view
+    with pytest.raises(RuntimeError, match="Mul's input 0 .* modified in place"):
+        y.backward()
+    c = h[[0, 1]]  # advanced indexing copies: writing to the copy leaves h alone
+    with tg.no_grad():
+        c.mul_(2.0)
+    z = h * 1.0
+    assert z.version == 0 and h.version == 1
+
+
+def test_recorded_write_to_a_base_leaves_its_views_valid(device):
+    """Inside a graph an in-place op gives the tensor a new array (no memory is written), so a
+    view taken before still holds the old values and its saved uses stay correct."""
+    x = t64([1.0, 2.0, 3.0], device, requires_grad=True)
+    h = x * 1.0
+    v = h[1:]
+    y = (v * v).sum()  # Mul saves the view
+    h[0] = 7.0
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 4.0, 6.0])
+    np.testing.assert_allclose(v.numpy(), [2.0, 3.0])

@@ -428,7 +428,9 @@ class Tensor(TensorOps):
         if new.dtype != self.dtype:
             new = new.to(self.dtype)
         self.data, self._ctx, self.requires_grad = new.data, new._ctx, new.requires_grad
-        self._version[0] += 1
+        # No memory was written: ``self`` now holds a new array, so only ``self`` has changed;
+        # views of the old array (which share the old counter) still see valid values.
+        self._version = [self._version[0] + 1]
         return self
 
     def _snapshot(self) -> Tensor:
@@ -509,9 +511,14 @@ class Tensor(TensorOps):
     def __getitem__(self, index: Any) -> Tensor:
         index = normalize_index(index, backend.xp_of(self.data))
         try:
-            return M.GetItem.apply(self, index=index)
+            out = M.GetItem.apply(self, index=index)
         except IndexError as exc:
             raise IndexError(f"index {index!r} into a tensor of shape {self.shape}: {exc}") from None
+        if out.data.base is not None and M.is_basic(index):
+            # basic indexing returns a view: an in-place write through either tensor changes
+            # both, so both must see it in their (shared) version counter
+            out._version = self._version
+        return out
 
 
 def _array(x: Any) -> Any:

@@ -52,7 +52,8 @@ class BroadcastTo(Function):
         return g.sum_to(self.in_shape)
 
 
-def _is_basic(index: tuple) -> bool:
+def is_basic(index: tuple) -> bool:
+    """True for an index of ints, slices, None and Ellipsis only (NumPy returns a view)."""
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
 
 
@@ -61,7 +62,7 @@ class GetItem(Function):
 
     def forward(self, a, index):
         self.in_shape, self.index = a.shape, index
-        self.basic = _is_basic(index)
+        self.basic = is_basic(index)
         return a[index]
 
     def backward(self, g):
