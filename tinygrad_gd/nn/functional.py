@@ -191,7 +191,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # 
         return input * 0.0
     gen = backend.generators.get(input.device)
     keep = gen.random(input.shape, dtype=np.float32) >= p
-    scale = keep.astype(input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
+    scale = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))  # a scalar: no upcast
     return input * input._const(scale)
 
 

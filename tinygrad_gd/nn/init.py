@@ -63,12 +63,13 @@ def _gen(t: Tensor):
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with samples of U(a, b)."""
-    return _fill(tensor, _gen(tensor).uniform(a, b, size=tensor.shape))
+    # random() and standard_normal() are the draws NumPy's and CuPy's generators share
+    return _fill(tensor, a + (b - a) * _gen(tensor).random(tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with samples of N(mean, std^2)."""
-    return _fill(tensor, _gen(tensor).normal(mean, std, size=tensor.shape))
+    return _fill(tensor, mean + std * _gen(tensor).standard_normal(tensor.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
