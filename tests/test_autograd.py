@@ -364,3 +364,16 @@ def test_recorded_write_to_a_base_leaves_its_views_valid(device):
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 4.0, 6.0])
     np.testing.assert_allclose(v.numpy(), [2.0, 3.0])
+
+
+def test_copy_inside_a_graph(device):
+    x = t64([-np.inf, 1.0], device)  # an old value of inf must not leak into the copy (inf * 0)
+    h = x * 1.0
+    s = t64(2.0, device, requires_grad=True)
+    h.copy_(s)  # broadcast from a 0-d tensor, recorded because s requires grad
+    np.testing.assert_array_equal(h.numpy(), [2.0, 2.0])
+    (h * t64([1.0, 3.0], device)).sum().backward()
+    assert s.grad.item() == 4.0
+    a = t64([0.5, 2.0], device, requires_grad=True)
+    b = t64([1.5], device, requires_grad=True)
+    assert tg.gradgradcheck(lambda a, b: (a * 1.0).copy_(b) * a, (a, b))

@@ -481,8 +481,9 @@ class Tensor(TensorOps):
         """Overwrite the values with ``src`` (broadcast), in place."""
         src = self._operand(src)
         if self._check_inplace(src):
-            return self._rebase(E.Cast.apply(src, dtype=self.dtype).broadcast_to(self.shape)
-                                + self._snapshot() * 0.0)
+            # a full-slice assignment: the old value gets a zero gradient (never 0 * inf = nan)
+            return self._rebase(M.SetItem.apply(self._snapshot(), src.to(self.dtype),
+                                                index=(Ellipsis,)))
         self.data[...] = backend.to_device(src.data, self._device)
         self._version[0] += 1
         return self
