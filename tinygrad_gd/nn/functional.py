@@ -21,7 +21,7 @@ import numpy as np
 from .. import backend
 from ..autograd import no_grad
 from ..ops import conv as C
-from ..ops.fused import CrossEntropy
+from ..ops.fused import CrossEntropy, WeightColumns
 from ..ops.fused import Linear as _Linear
 from ..tensor import Tensor
 
@@ -114,15 +114,18 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
     if ho < 1 or wo < 1:
         raise ValueError(f"conv2d: kernel {(kh, kw)} is larger than the padded input "
                          f"{(h + 2 * padding[0], w + 2 * padding[1])}")
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"conv2d: bias of shape {tuple(bias.shape)} does not match {o} output "
+                         "channels")
     if input.dtype != weight.dtype:
         raise TypeError(f"conv2d: input dtype {input.dtype} and weight dtype {weight.dtype} "
                         "differ")
     cols = C.Im2Col.apply(input, kernel=(kh, kw), stride=stride, padding=padding)
-    out = weight.reshape(o, c * kh * kw).matmul(cols.reshape(c * kh * kw, ho * wo * n))
+    operands = (weight.reshape(o, c * kh * kw), cols.reshape(c * kh * kw, ho * wo * n))
+    out = WeightColumns.apply(*operands) if bias is None else WeightColumns.apply(*operands, bias)
     # (O, Ho*Wo*N) -> (N, O, Ho, Wo) is a view: the data stays batch-last, which the next
     # layer's im2col and this layer's backward both read without copying (see ops/conv.py)
-    out = out.reshape(o, ho, wo, n).permute(3, 0, 1, 2)
-    return out + bias.reshape(1, o, 1, 1) if bias is not None else out
+    return out.reshape(o, ho, wo, n).permute(3, 0, 1, 2)
 
 
 def _pool_args(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002

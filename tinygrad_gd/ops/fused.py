@@ -1,5 +1,6 @@
-"""Fused primitives of the nn layers: ``Linear`` (matrix product and bias) and ``CrossEntropy``
-(log-softmax and negative log-likelihood).
+"""Fused primitives of the nn layers: ``Linear`` (matrix product and bias), ``WeightColumns``
+(a convolution's product with its columns, and bias) and ``CrossEntropy`` (log-softmax and
+negative log-likelihood).
 
 ``Linear`` is one node instead of three (transpose, product, bias add), adds the bias in place,
 and computes the weight's gradient as ``g.T @ x``, which comes out in the weight's own row-major
@@ -39,6 +40,26 @@ class Linear(Function):
             return gx, gw
         gb = g2.sum(axis=0) if self.needs_grad(2) else None
         return gx, gw, gb
+
+
+class WeightColumns(Function):
+    """``w @ cols + b[:, None]`` for ``w (O, K)``, ``cols (K, L)``, optional ``b (O,)``: the
+    product at the heart of a convolution. Fused so the bias is added in place (no second
+    output-sized temporary) and its gradient is a row sum of a contiguous matrix."""
+
+    def forward(self, w, cols, b=None):
+        out = w @ cols
+        if b is not None:
+            out += b[:, None]
+        return out
+
+    def backward(self, g):
+        w, cols = self.inputs[0], self.inputs[1]
+        gw = g.matmul(cols.T) if self.needs_grad(0) else None
+        gcols = w.T.matmul(g) if self.needs_grad(1) else None
+        if len(self.inputs) == 2:
+            return gw, gcols
+        return gw, gcols, (g.sum(axis=1) if self.needs_grad(2) else None)
 
 
 class CrossEntropy(Function):
