@@ -377,3 +377,60 @@ def test_copy_inside_a_graph(device):
     a = t64([0.5, 2.0], device, requires_grad=True)
     b = t64([1.5], device, requires_grad=True)
     assert tg.gradgradcheck(lambda a, b: (a * 1.0).copy_(b) * a, (a, b))
+
+
+UNARY = [lambda t: t.tanh(), lambda t: t.sin(), lambda t: t * t, lambda t: t.sigmoid(),
+         lambda t: (t * 0.5).exp(), lambda t: t.sum(-1, keepdim=True), lambda t: -t]
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+          lambda a, b: a / (b * b + 1.0)]
+
+
+def _run_program(program, inputs):
+    pool = list(inputs)
+    for kind, op, i, j in program:
+        a, b = pool[i % len(pool)], pool[j % len(pool)]
+        pool.append(UNARY[op % len(UNARY)](a) if kind == "u" else BINARY[op % len(BINARY)](a, b))
+    out = pool[-1]
+    for t in pool[len(inputs):-1:2]:  # several consumers per node: fan-out and diamonds
+        out = out + t.sum() * 0.1
+    return out.sum()
+
+
+def test_random_programs_match_torch_to_second_order():
+    """Random DAGs (reused nodes, broadcasting between (2, 3), (3,) and (2, 1)): first and second
+    derivatives agree with torch."""
+    torch = pytest.importorskip("torch")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    step = st.tuples(st.sampled_from("ub"), st.integers(0, 20), st.integers(0, 20),
+                     st.integers(0, 20))
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None)
+    @given(st.lists(step, min_size=1, max_size=12), st.integers(0, 2**31 - 1))
+    def check(program, seed):
+        rng = np.random.default_rng(seed)
+        arrays = [rng.uniform(-1, 1, s) for s in [(2, 3), (3,), (2, 1)]]
+        v = [rng.standard_normal(a.shape) for a in arrays]
+        xs = [t64(a, requires_grad=True) for a in arrays]
+        ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+        out, tout = _run_program(program, xs), _run_program(program, ts)
+        assert out.item() == pytest.approx(tout.item(), rel=1e-12, abs=1e-12)
+        gs = tg.grad(out, xs, create_graph=True, allow_unused=True)
+        tgs = torch.autograd.grad(tout, ts, create_graph=True, allow_unused=True)
+        for g, tgr in zip(gs, tgs):
+            np.testing.assert_allclose(0 if g is None else g.numpy(),
+                                       0 if tgr is None else tgr.detach().numpy(),
+                                       rtol=1e-10, atol=1e-12)
+        dot = sum(((g * t64(w)).sum() for g, w in zip(gs, v) if g is not None), t64(0.0))
+        tdot = sum(((g * torch.tensor(w)).sum() for g, w in zip(tgs, v) if g is not None),
+                   torch.tensor(0.0, dtype=torch.float64))
+        if not dot.requires_grad or not tdot.requires_grad:
+            return
+        hv = tg.grad(dot, xs, allow_unused=True)
+        thv = torch.autograd.grad(tdot, ts, allow_unused=True)
+        for h, th in zip(hv, thv):
+            np.testing.assert_allclose(0 if h is None else h.numpy(),
+                                       0 if th is None else th.numpy(), rtol=1e-9, atol=1e-12)
+
+    check()
