@@ -15,6 +15,11 @@ All float32, all in one process, candidates interleaved in blocks of ``--steps``
 thread) the clock is this process's CPU time, which other jobs on a shared machine disturb far
 less than wall time; with more threads it is wall time. Each row prints the best time per step
 and the median over blocks of the ratio ours / reference.
+
+The allocator matters: every step allocates and frees arrays of a few MB, and glibc returns such
+blocks to the kernel, so each step pays page faults on fresh memory (PyTorch keeps its own cache).
+Running with ``MALLOC_MMAP_THRESHOLD_=2000000000 MALLOC_TRIM_THRESHOLD_=2000000000`` keeps them
+in the heap; on this machine that took the small CNN step from about 1.4x PyTorch to 1.0x.
 """
 
 from __future__ import annotations

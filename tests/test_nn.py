@@ -254,6 +254,8 @@ def test_batchnorm_eval_gradcheck_and_gradgradcheck(device):
 @pytest.mark.parametrize("make", [
     lambda: nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.Tanh(), nn.AvgPool2d(2),
                           nn.Flatten(), nn.Linear(2, 2)),
+    lambda: nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.LeakyReLU(0.3), nn.MaxPool2d(2),
+                          nn.Conv2d(2, 2, 2), nn.Flatten(), nn.Linear(2, 2)),
     lambda: nn.MLP([3, 4, 2], activation="gelu"),
 ])
 def test_gradcheck_through_modules_with_respect_to_parameters(make, device):
