@@ -434,3 +434,16 @@ def test_random_programs_match_torch_to_second_order():
                                        0 if th is None else th.numpy(), rtol=1e-9, atol=1e-12)
 
     check()
+
+
+def test_comparisons_and_argmax_carry_no_gradient(device):
+    x = t64([1.0, 3.0, 2.0], device, requires_grad=True)
+    for result in (x == 3.0, x != 3.0, x < 2.0, x <= 2.0, x > 2.0, x >= 2.0):
+        assert result.dtype == tg.bool and not result.requires_grad and result.is_leaf
+    np.testing.assert_array_equal((x >= 2.0).numpy(), [False, True, True])
+    i = x.argmax()
+    assert i.dtype == tg.int64 and i.item() == 1 and not i.requires_grad
+    assert x.argmin(dim=0, keepdim=True).tolist() == [0]
+    # a mask from a comparison selects without blocking the gradient of the selected values
+    (x[x > 1.5] * 2.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 2.0, 2.0])
