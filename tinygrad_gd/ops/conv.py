@@ -151,15 +151,16 @@ class PutAlong(Function):
 
 def first_argmax(cols, axis: int):
     """Index of the first maximum along ``axis`` (kept as a size-1 axis), as torch's max pooling
-    routes a tied window's gradient to one element. A loop over the few window taps keeps the
-    reduction on contiguous blocks (``argmax`` over a middle axis would copy the array)."""
+    routes a tied window's gradient to one element. Counted as "how many leading taps miss the
+    maximum" with one comparison per tap: ``argmax`` over a middle axis would copy the array."""
     xp = backend.xp_of(cols)
     best = cols.max(axis=axis, keepdims=True)
-    n = cols.shape[axis]
-    index = xp.full(best.shape, n - 1, dtype=xp.int64)
-    for t in range(n - 2, -1, -1):
-        tap = xp.take(cols, [t], axis=axis)
-        index[tap == best] = t
+    index = xp.zeros(best.shape, dtype=xp.intp)
+    still_missing = None
+    for t in range(cols.shape[axis] - 1):
+        miss = xp.take(cols, [t], axis=axis) != best
+        still_missing = miss if still_missing is None else still_missing & miss
+        index += still_missing
     return index
 
 
