@@ -128,9 +128,33 @@ def test_to_casts_in_place_keeping_parameter_identity(device):
 def test_state_dict_holds_parameters_and_persistent_buffers():
     sd = Net().state_dict()
     assert list(sd) == ["scale", "conv.weight", "conv.bias", "bn.weight", "bn.bias",
-                        "head.1.weight", "head.1.bias", "bn.running_mean", "bn.running_var",
-                        "bn.num_batches_tracked"]
+                        "bn.running_mean", "bn.running_var", "bn.num_batches_tracked",
+                        "head.1.weight", "head.1.bias"]  # torch's order; "calls" not persistent
     assert not any(t.requires_grad for t in sd.values())
+
+
+def test_state_dict_keys_match_torch():
+    torch = pytest.importorskip("torch")
+
+    def make(m):
+        return m.Sequential(m.Conv2d(1, 2, 3), m.BatchNorm2d(2), m.ReLU(), m.Flatten(),
+                            m.Linear(8, 4), m.BatchNorm1d(4), m.Linear(4, 2))
+
+    ours, theirs = make(nn).state_dict(), make(torch.nn).state_dict()
+    assert list(ours) == list(theirs)
+    assert [tuple(v.shape) for v in ours.values()] == [tuple(v.shape) for v in theirs.values()]
+
+
+def test_deepcopy_gives_an_independent_module():
+    import copy
+
+    net = Net()
+    twin = copy.deepcopy(net)
+    assert [n for n, _ in twin.named_parameters()] == [n for n, _ in net.named_parameters()]
+    assert all(p is not q for p, q in zip(twin.parameters(), net.parameters()))
+    with tg.no_grad():
+        twin.conv.weight.mul_(0.0)
+    assert float(net.conv.weight.abs().sum().item()) > 0
 
 
 def test_load_state_dict_errors_name_the_keys():

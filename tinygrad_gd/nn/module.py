@@ -198,15 +198,13 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def _named_members(self, registry: str, prefix: str, recurse: bool,
-                       persistent_only: bool = False) -> Iterator[tuple[str, Tensor]]:
+    def _named_members(self, registry: str, prefix: str, recurse: bool
+                       ) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
         mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
         for mod_name, mod in mods:
             for name, t in getattr(mod, registry).items():
                 if t is None or id(t) in seen:
-                    continue
-                if persistent_only and name in mod._non_persistent:
                     continue
                 seen.add(id(t))
                 yield (f"{mod_name}.{name}" if mod_name else name), t
@@ -322,12 +320,17 @@ class Module:
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, prefix: str = "") -> OrderedDict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name, detached (sharing memory)."""
+        """Parameters and persistent buffers by dotted name, detached (sharing memory), module by
+        module in torch's order. A parameter shared by two modules appears under both names."""
         out: OrderedDict[str, Tensor] = OrderedDict()
-        for name, p in self._named_members("_parameters", prefix, True):
-            out[name] = p.detach()
-        for name, b in self._named_members("_buffers", prefix, True, persistent_only=True):
-            out[name] = b.detach()
+        for mod_name, mod in self.named_modules(prefix):
+            dot = f"{mod_name}." if mod_name else ""
+            for name, p in mod._parameters.items():
+                if p is not None:
+                    out[dot + name] = p.detach()
+            for name, b in mod._buffers.items():
+                if b is not None and name not in mod._non_persistent:
+                    out[dot + name] = b.detach()
         return out
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
