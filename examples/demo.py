@@ -22,7 +22,8 @@ def main() -> None:
     v = tg.tensor([1.0, 0.0], dtype="float64")
     _, hv = tg.hvp(rosenbrock, p.detach(), v)
     print(f"H @ [1, 0]        = {hv.tolist()}   (Hessian-vector product, no Hessian formed)")
-    print(f"Hessian at (1, 1) = {tg.hessian(rosenbrock, tg.tensor([1.0, 1.0], dtype='float64')).tolist()}")
+    hessian = tg.hessian(rosenbrock, tg.tensor([1.0, 1.0], dtype="float64"))
+    print(f"Hessian at (1, 1) = {hessian.tolist()}")
 
     ok = tg.gradcheck(rosenbrock, (tg.randn(2, dtype="float64", requires_grad=True),))
     print(f"gradcheck         = {ok}   (autodiff agrees with central differences)")

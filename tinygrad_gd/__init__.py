@@ -7,23 +7,21 @@
 [6.0]
 """
 
+# Subpackages (nn, optim, ...) import the core modules themselves, so the order here is free.
+from . import data, nn, optim, testing, viz
 from .analysis import second_derivative_test, top_hessian_eigenvalue
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available
 from .creation import (arange, eye, full, linspace, manual_seed, ones, ones_like, rand, rand_like,
                        randint, randn, randn_like, tensor, zeros, zeros_like)
+from .functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, cos, dot, exp,
                         flatten, log, log_softmax, logsumexp, matmul, maximum, mean, minimum, norm,
                         outer, pad, permute, relu, reshape, sigmoid, sin, softmax, split, sqrt,
                         squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where)
-from .functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
-
-from . import testing  # noqa: E402 - Hypothesis is imported inside its functions only
-
-from . import data, nn, optim, viz  # noqa: E402 - subpackages last: they use the names above
 
 bool = bool_  # noqa: A001 - torch's name: tg.bool
 __version__ = "0.1.0"

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -227,11 +228,12 @@ def run_backward(
 ) -> list[Tensor | None] | None:
     """The engine behind ``Tensor.backward`` and ``tg.grad``.
 
-    With ``capture=None`` the gradients of leaves are accumulated into their ``.grad``; otherwise the
-    gradients of the tensors in ``capture`` (leaves or not) are returned and ``.grad`` is untouched.
+    With ``capture=None`` the gradients of leaves are accumulated into their ``.grad``; otherwise
+    the gradients of the tensors in ``capture`` (leaves or not) are returned and ``.grad`` is
+    untouched.
     """
     grads: dict[Function, Tensor] = {}
-    # with ``capture``, the gradients of the captured leaves, keyed by id (Tensors hash by value)
+    # with ``capture``, the gradients of the captured leaves, keyed by id
     leaf_grads: dict[int, Tensor | None] = {id(t): None for t in capture or () if t._ctx is None}
     root_fns = []
     for t, g in zip(roots, root_grads):

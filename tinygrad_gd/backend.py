@@ -30,11 +30,12 @@ DTYPES = {
     "uint8": np.uint8,
     "bool": np.bool_,
 }
-_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int64"}
+_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
+            "int": "int64"}
 
 
 def parse_dtype(dtype: Any) -> np.dtype:
-    """Turn ``"float32"``, ``np.float64``, ``tg.int64``... into a ``numpy.dtype``; reject the rest."""
+    """Turn ``"float32"``, ``np.float64``, ``tg.int64``... into a ``numpy.dtype``; reject others."""
     if isinstance(dtype, str):
         name = _ALIASES.get(dtype, dtype)
         if name not in DTYPES:
@@ -142,7 +143,7 @@ def scatter_add(target: Array, index: Any, values: Array) -> None:
 
 
 def sliding_windows(x: Array, window: tuple[int, ...], axes: tuple[int, ...]) -> Array:
-    """A read-only strided view of ``x`` with sliding windows over ``axes`` (window dims appended)."""
+    """A read-only strided view of ``x``: sliding windows over ``axes``, window dims appended."""
     if isinstance(x, np.ndarray):
         return np.lib.stride_tricks.sliding_window_view(x, window, axis=axes)
     # CuPy has no sliding_window_view; build the same view from strides.

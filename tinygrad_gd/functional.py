@@ -9,7 +9,8 @@ reverse-over-reverse and never forms the Hessian; ``jacobian`` runs one VJP per 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import backend
 from .autograd import enable_grad, run_backward
@@ -124,7 +125,7 @@ def _check_v(v: Any, like: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
 
 def vjp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = None,
         create_graph: bool = False):
-    """``(func(inputs), v^T J)``: a vector-Jacobian product, as ``torch.autograd.functional.vjp``."""
+    """``(func(inputs), v^T J)``: a vector-Jacobian product, as torch.autograd.functional.vjp."""
     ins, single_in = _prepare(inputs, create_graph)
     outs, single_out = _call(func, ins)
     vs = _check_v(v, outs, "vjp")

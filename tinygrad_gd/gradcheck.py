@@ -9,7 +9,8 @@ In float32 round-off alone is ~1e-2, so a warning says to check in float64.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

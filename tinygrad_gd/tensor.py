@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -514,7 +515,8 @@ class Tensor(TensorOps):
         try:
             out = M.GetItem.apply(self, index=index)
         except IndexError as exc:
-            raise IndexError(f"index {index!r} into a tensor of shape {self.shape}: {exc}") from None
+            raise IndexError(
+                f"index {index!r} into a tensor of shape {self.shape}: {exc}") from None
         if out.data.base is not None and M.is_basic(index):
             # basic indexing returns a view: an in-place write through either tensor changes
             # both, so both must see it in their (shared) version counter
@@ -529,7 +531,7 @@ def _array(x: Any) -> Any:
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """torch's promotion: a float beats an int or bool (taking the float's dtype), wider floats win."""
+    """torch's promotion: a float beats an int or bool (taking its dtype), wider floats win."""
     fa, fb = backend.is_floating(a.dtype), backend.is_floating(b.dtype)
     if fa and not fb:
         return a, Tensor._make(b.data.astype(a.dtype), b._device)
@@ -580,7 +582,8 @@ def normalize_index(index: Any, xp: Any) -> tuple:
                 out.extend(item.nonzero())
                 continue
             if item.dtype.kind not in "iu":
-                raise IndexError(f"tensors used as indices must be integer or bool, got {item.dtype}")
+                raise IndexError(
+                    f"tensors used as indices must be integer or bool, got {item.dtype}")
         elif isinstance(item, bool):
             raise IndexError("indexing with a Python bool is not supported; use a mask tensor")
         out.append(item)

@@ -7,7 +7,8 @@ primitives, so every method here is differentiable to any order.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -173,8 +174,8 @@ class TensorOps:
         """Smallest value over ``axis`` (values only, like ``torch.amin``)."""
         return R.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    amax = max
-    amin = min
+    amax = max  # noqa: A003 - torch's names
+    amin = min  # noqa: A003
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         """log(sum(exp(x))) over ``axis``, computed without overflow."""
@@ -264,7 +265,7 @@ class TensorOps:
         return M.Permute.apply(self, axes=tuple(reversed(range(self.ndim))))
 
     def pad(self, pad: Sequence[int], value: float = 0.0) -> Tensor:
-        """Constant padding, torch's order: ``(left, right)`` of the last dim, then the one before."""
+        """Constant padding, in torch's order: (left, right) of the last dim, then the previous."""
         pad = tuple(pad)
         if len(pad) % 2 or len(pad) // 2 > self.ndim:
             raise ValueError(f"pad: {pad} needs an even length of at most 2 * {self.ndim}")
@@ -286,7 +287,8 @@ class TensorOps:
         else:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
-                raise ValueError(f"split: sections {sizes} do not sum to dimension {dim}'s size {n}")
+                raise ValueError(
+                    f"split: sections {sizes} do not sum to dimension {dim}'s size {n}")
         lead = (slice(None),) * (dim % self.ndim)
         pieces, start = [], 0
         for size in sizes:

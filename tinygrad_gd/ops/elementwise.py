@@ -6,9 +6,8 @@ of the broadcast output shape.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
+from typing import TYPE_CHECKING
 
 from .. import backend
 from ..autograd import Function
@@ -184,7 +183,7 @@ class Piecewise(Function):
 
 
 class Maximum(Function):
-    """Elementwise max (or min) of two tensors; at ties each side gets half the gradient, as torch."""
+    """Elementwise max (or min) of two tensors; at ties each side gets half the gradient (torch)."""
 
     saves_inputs = False
 

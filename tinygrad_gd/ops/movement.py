@@ -1,16 +1,15 @@
-"""Shape primitives: reshape, permute, broadcast, indexing (and its adjoint, scatter-add), pad, cat."""
+"""Shape primitives: reshape, permute, broadcast, indexing and its adjoint (scatter-add), pad, cat.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from typing import Any
-
 from .. import backend
 from ..autograd import Function
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
+    pass
 
 
 class Reshape(Function):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
-
-from typing import Sequence
 
 from .. import backend
 from ..autograd import Function
@@ -59,7 +58,9 @@ class Max(Function):
         m = red(axis=axes, keepdims=True)
         mask = a == m
         self.weight = mask / mask.sum(axis=axes, keepdims=True).astype(a.dtype)
-        return m if keepdims else m.reshape(tuple(s for i, s in enumerate(a.shape) if i not in axes))
+        if keepdims:
+            return m
+        return m.reshape(tuple(s for i, s in enumerate(a.shape) if i not in axes))
 
     def backward(self, g):
         if not self.keepdims:
@@ -146,7 +147,7 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
 
 
 class Norm2(Function):
-    """Euclidean norm over ``axes``; its gradient at the zero vector is 0 (a subgradient), not nan."""
+    """Euclidean norm over ``axes``; its gradient at the zero vector is 0 (a subgradient)."""
 
     saves_output = True
 
