@@ -97,6 +97,35 @@ for red in ("mean", "sum", "none"):
         lambda x, t, r=red: F.multi_margin_loss(x, t, reduction=r),
         lambda tf, x, t, r=red: tf.multi_margin_loss(x, t, reduction=r),
         [_normal(4, 5), _labels(5, 4)], (0,))
+def _labels_some_ignored(k, n):
+    def make(rng):
+        labels = rng.integers(0, k, n)
+        labels[::3] = -100
+        return labels
+    return make
+
+
+for red in ("mean", "sum", "none"):
+    CASES[f"cross_entropy_weight_ignore_{red}"] = (
+        lambda x, t, w, r=red: F.cross_entropy(x, t, weight=w, reduction=r),
+        lambda tf, x, t, w, r=red: tf.cross_entropy(x, t, weight=w, reduction=r),
+        [_normal(5, 4), _labels_some_ignored(4, 5), _uniform(0.5, 2.0, 4)], (0,))
+    CASES[f"cross_entropy_ignore_smoothing_{red}"] = (
+        lambda x, t, r=red: F.cross_entropy(x, t, reduction=r, label_smoothing=0.3),
+        lambda tf, x, t, r=red: tf.cross_entropy(x, t, reduction=r, label_smoothing=0.3),
+        [_normal(5, 4), _labels_some_ignored(4, 5)], (0,))
+    CASES[f"nll_loss_weight_ignore_{red}"] = (
+        lambda x, t, w, r=red: F.nll_loss(x, t, weight=w, reduction=r),
+        lambda tf, x, t, w, r=red: tf.nll_loss(x, t, weight=w, reduction=r),
+        [_normal(5, 4), _labels_some_ignored(4, 5), _uniform(0.5, 2.0, 4)], (0,))
+CASES["cross_entropy_weight_smoothing"] = (
+    lambda x, t, w: F.cross_entropy(x, t, weight=w, label_smoothing=0.2),
+    lambda tf, x, t, w: tf.cross_entropy(x, t, weight=w, label_smoothing=0.2),
+    [_normal(5, 4), _labels_some_ignored(4, 5), _uniform(0.5, 2.0, 4)], (0,))
+CASES["cross_entropy_probs_weight"] = (
+    lambda x, t, w: F.cross_entropy(x, t, weight=w),
+    lambda tf, x, t, w: tf.cross_entropy(x, t, weight=w),
+    [_normal(3, 4), _probs(3, 4), _uniform(0.5, 2.0, 4)], (0,))
 CASES["cross_entropy_spatial"] = (
     F.cross_entropy, "cross_entropy", [_normal(2, 3, 2, 2), _labels(3, 2, 2, 2)], (0,))
 CASES["cross_entropy_smoothing"] = (
@@ -233,6 +262,8 @@ def test_mlp_hvp_matches_torch():
     (lambda: F.cross_entropy(tg.ones(2, 3), tg.tensor([-1, 0])), "label -1 is out of range"),
     (lambda: F.cross_entropy(tg.ones(2, 3), tg.tensor([0, 1, 2])), r"target of shape \(2,\)"),
     (lambda: F.nll_loss(tg.ones(2, 3), tg.tensor([0.0, 1.0])), "integer class labels"),
+    (lambda: F.cross_entropy(tg.ones(2, 3), tg.tensor([0, 1]), weight=tg.ones(2)),
+     r"one entry per class, shape \(3,\)"),
     (lambda: F.mse_loss(tg.ones(2, 3), tg.ones(3, 2)), r"\(2, 3\).*\(3, 2\)"),
     (lambda: F.binary_cross_entropy(tg.full((2,), 1.5), tg.ones(2)), "probabilities"),
     (lambda: F.mse_loss(tg.ones(2), tg.ones(2), reduction="avg"), "reduction"),

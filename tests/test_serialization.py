@@ -53,6 +53,8 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path):
     # the failed save left the previous checkpoint intact and no temporary file behind
     np.testing.assert_array_equal(tg.load(path)["a"].numpy(), [1.0, 1.0])
     assert os.listdir(tmp_path) == ["ckpt.npz"]
+    with pytest.raises(TypeError, match=r"save its .state_dict\(\) instead"):
+        tg.save({"model": nn.Linear(2, 2)}, path)
     tg.save({"a": tg.zeros(2)}, path)  # overwrite in place
     np.testing.assert_array_equal(tg.load(path)["a"].numpy(), [0.0, 0.0])
     assert os.listdir(tmp_path) == ["ckpt.npz"]

@@ -74,7 +74,10 @@ def _encode(obj: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
         obj = obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"kind": "value", "value": obj}
-    raise TypeError(f"save: cannot store a {type(obj).__name__} at {path or '<root>'!r}; "
+    hint = ""
+    if hasattr(obj, "state_dict"):  # a Module or an Optimizer: save its state, not the object
+        hint = f" (save its .state_dict() instead: a {type(obj).__name__} holds code)"
+    raise TypeError(f"save: cannot store a {type(obj).__name__} at {path or '<root>'!r}{hint}; "
                     "checkpoints hold Tensors, arrays, numbers, strings, None, and dicts, lists "
                     "and tuples of them")
 

@@ -283,10 +283,11 @@ def log_softmax(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
 
 
 # ----------------------------------------------------------------------------- losses
-def _class_rows(input: Tensor,  # noqa: A002
-                target: Tensor, name: str) -> tuple[Tensor, Tensor, tuple]:
-    """Logits ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)`` and labels as ``(M, C)`` rows and ``(M,)``
-    labels, with the shape that a ``reduction="none"`` result takes."""
+def _class_rows(input: Tensor, target: Tensor, name: str,  # noqa: A002
+                ignore_index: int | None = None) -> tuple[Tensor, Tensor, Any, tuple]:
+    """Logits ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)`` and labels as ``(M, C)`` rows, ``(M,)``
+    labels (ignored ones replaced by 0), the mask of kept labels (None when all are kept), and the
+    shape that a ``reduction="none"`` result takes."""
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a scalar")
     if input.ndim == 1:
@@ -300,13 +301,21 @@ def _class_rows(input: Tensor,  # noqa: A002
         raise ValueError(f"{name}: input of shape {tuple(input.shape)} needs a target of shape "
                          f"{expected}, got {tuple(target.shape)}")
     k = input.shape[0] if input.ndim == 1 else input.shape[1]
-    labels = target.data
+    labels = target.data.reshape(-1).astype(np.int64, copy=False)
+    keep = None
+    if ignore_index is not None:
+        ignored = labels == ignore_index
+        if bool(ignored.any()):
+            keep = ~ignored
+            labels = backend.xp_of(labels).where(ignored, 0, labels)
     if labels.size:
         lo, hi = int(labels.min()), int(labels.max())
         if lo < 0 or hi >= k:
             bad = lo if lo < 0 else hi
             raise ValueError(f"{name}: target label {bad} is out of range for {k} classes "
-                             f"(labels must be in [0, {k - 1}])")
+                             f"(labels must be in [0, {k - 1}]"
+                             + (f", or {ignore_index} to ignore" if ignore_index is not None
+                                else "") + ")")
     if input.ndim == 1:
         rows = input.reshape(1, k)
     elif input.ndim == 2:
@@ -314,14 +323,47 @@ def _class_rows(input: Tensor,  # noqa: A002
     else:
         perm = (0,) + tuple(range(2, input.ndim)) + (1,)
         rows = input.permute(*perm).reshape(-1, k)
-    flat = Tensor._make(labels.reshape(-1).astype(np.int64, copy=False), target.device)
-    return rows, flat, expected
+    return rows, Tensor._make(labels, target.device), keep, expected
 
 
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
+def _weighted(loss: Tensor, rows: Tensor, labels: Tensor, keep: Any, weight: Tensor | None,
+              reduction: str, shape: tuple, name: str, smooth: Tensor | None = None,
+              label_smoothing: float = 0.0) -> Tensor:
+    """torch's class weights and ignored labels: each row's loss times ``weight[label]`` (0 when
+    ignored); ``"mean"`` divides by the summed weights of the kept rows, not by the count."""
+    if weight is None and keep is None:
+        if smooth is not None:
+            loss = loss * (1.0 - label_smoothing) + smooth * label_smoothing
+        return _reduce(loss.reshape(shape), reduction, name)
+    xp = backend.xp_of(labels.data)
+    k = rows.shape[1]
+    if weight is not None:
+        if tuple(weight.shape) != (k,):
+            raise ValueError(f"{name}: weight must have one entry per class, shape ({k},), got "
+                             f"{tuple(weight.shape)}")
+        w = weight.data.astype(rows.dtype, copy=False)[labels.data]
+    else:
+        w = xp.ones(labels.shape, dtype=rows.dtype)
+    if keep is not None:
+        w = w * keep
+    loss = loss * rows._const(w)
+    if smooth is not None:
+        loss = loss * (1.0 - label_smoothing) + smooth * label_smoothing * rows._const(
+            keep.astype(rows.dtype) if keep is not None else xp.ones_like(w))
+    if reduction == "mean":
+        return loss.sum() * (1.0 / float(w.sum()))
+    return _reduce(loss.reshape(shape), reduction, name)
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: A002
+                  ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits and integer labels (or class probabilities of the
-    logits' shape), fused and stable: finite for logits of any finite size."""
+    logits' shape), fused and stable: finite for logits of any finite size. ``weight``,
+    ``ignore_index`` and ``label_smoothing`` as torch's."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
     target = _as_target(target, input)
     if backend.is_floating(target.dtype):  # class probabilities
         _check_same_shape(input, target, "cross_entropy")
@@ -329,26 +371,33 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",  # noqa: 
         if label_smoothing:
             k = input.shape[axis]
             target = target * (1.0 - label_smoothing) + label_smoothing / k
+        if weight is not None:
+            shape = [1] * input.ndim
+            shape[axis] = -1
+            target = target * weight.reshape(shape)
         return _reduce(-(target * input.log_softmax(axis)).sum(axis=axis), reduction,
                        "cross_entropy")
-    rows, labels, shape = _class_rows(input, target, "cross_entropy")
+    rows, labels, keep, shape = _class_rows(input, target, "cross_entropy", ignore_index)
     loss = CrossEntropy.apply(rows, labels)
+    smooth = None
     if label_smoothing:
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
-                             f"{label_smoothing}")
-        uniform = -rows.log_softmax(1).mean(axis=1)
-        loss = loss * (1.0 - label_smoothing) + uniform * label_smoothing
-    return _reduce(loss.reshape(shape), reduction, "cross_entropy")
+        logp = rows.log_softmax(1)
+        if weight is not None:
+            logp = logp * weight.reshape(1, -1)
+        smooth = -logp.mean(axis=1)
+    return _weighted(loss, rows, labels, keep, weight, reduction, shape, "cross_entropy",
+                     smooth, label_smoothing)
 
 
-def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Negative log-likelihood of log-probabilities ``input (N, C)`` at integer labels."""
+def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: A002
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input (N, C)`` at integer labels
+    (``weight`` and ``ignore_index`` as torch's)."""
     target = _as_target(target, input)
-    rows, labels, shape = _class_rows(input, target, "nll_loss")
+    rows, labels, keep, shape = _class_rows(input, target, "nll_loss", ignore_index)
     xp = backend.xp_of(labels.data)
     picked = rows[xp.arange(rows.shape[0]), labels.data]
-    return _reduce((-picked).reshape(shape), reduction, "nll_loss")
+    return _weighted(-picked, rows, labels, keep, weight, reduction, shape, "nll_loss")
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
@@ -400,7 +449,7 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     if input.ndim not in (1, 2):
         raise ValueError(f"multi_margin_loss: expected input (N, C) or (C,), got "
                          f"{tuple(input.shape)}")
-    rows, labels, shape = _class_rows(input, target, "multi_margin_loss")
+    rows, labels, _, shape = _class_rows(input, target, "multi_margin_loss")
     xp = backend.xp_of(labels.data)
     n, k = rows.shape
     picked = rows[xp.arange(n), labels.data].reshape(n, 1)
