@@ -80,22 +80,20 @@ class TensorOps:
     def abs(self) -> Tensor:
         """Absolute value; its gradient at 0 is 0 (as torch)."""
         xp = backend.xp_of(self.data)
-        return E.Piecewise.apply(self, out=xp.abs(self.data), slope=xp.sign(self.data))
+        return E.Abs.apply(self, out=xp.abs(self.data), slope=xp.sign(self.data))
 
     def relu(self) -> Tensor:
         """max(x, 0); its gradient at 0 is 0 (as torch)."""
-        xp = backend.xp_of(self.data)
         slope = (self.data > 0).astype(self.dtype)
-        return E.Piecewise.apply(self, out=xp.maximum(self.data, 0).astype(self.dtype,
-                                                                             copy=False),
-                                 slope=slope)
+        out = backend.xp_of(self.data).maximum(self.data, 0).astype(self.dtype, copy=False)
+        return E.Relu.apply(self, out=out, slope=slope)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         """x where x > 0, else ``negative_slope * x``."""
         pos = self.data > 0
         xp = backend.xp_of(self.data)
         slope = xp.where(pos, 1.0, negative_slope).astype(self.dtype)
-        return E.Piecewise.apply(self, out=self.data * slope, slope=slope)
+        return E.LeakyRelu.apply(self, out=self.data * slope, slope=slope)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
         """Clip to ``[min, max]``; the gradient passes where ``min <= x <= max`` (as torch)."""
@@ -109,7 +107,7 @@ class TensorOps:
         if max is not None:
             keep = keep & (x <= max)
         out = backend.xp_of(x).clip(x, min, max).astype(self.dtype, copy=False)
-        return E.Piecewise.apply(self, out=out, slope=keep.astype(self.dtype))
+        return E.Clamp.apply(self, out=out, slope=keep.astype(self.dtype))
 
     clip = clamp
 

@@ -182,6 +182,22 @@ class Piecewise(Function):
         return g * g._const(self.slope)
 
 
+class Abs(Piecewise):
+    """|x|, slope sign(x)."""
+
+
+class Relu(Piecewise):
+    """max(x, 0), slope 1 where x > 0."""
+
+
+class LeakyRelu(Piecewise):
+    """x or a x, slope 1 or a."""
+
+
+class Clamp(Piecewise):
+    """clip(x, lo, hi), slope 1 inside the interval."""
+
+
 class Maximum(Function):
     """Elementwise max (or min) of two tensors; at ties each side gets half the gradient (torch)."""
 
