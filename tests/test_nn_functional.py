@@ -300,3 +300,36 @@ def test_max_pool_ties_route_the_gradient_to_the_first_maximum_as_torch(args):
     expected.backward(torch.tensor(g))
     # overlapping windows add in another order: rounding-level differences, not misrouting
     np.testing.assert_allclose(xt.grad.numpy(), X.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_conv_and_pooling_match_torch_on_random_configurations():
+    torch = pytest.importorskip("torch")
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=40, deadline=None, derandomize=True)
+    @hypothesis.given(n=st.integers(1, 3), c=st.integers(1, 3), o=st.integers(1, 3),
+                      h=st.integers(1, 7), w=st.integers(1, 7), kh=st.integers(1, 4),
+                      kw=st.integers(1, 4), sh=st.integers(1, 3), sw=st.integers(1, 3),
+                      ph=st.integers(0, 2), pw=st.integers(0, 2))
+    def check(n, c, o, h, w, kh, kw, sh, sw, ph, pw):
+        hypothesis.assume(h + 2 * ph >= kh and w + 2 * pw >= kw)
+        rng = np.random.default_rng(n * 1000 + h * 10 + w)
+        x = rng.standard_normal((n, c, h, w))
+        weight = rng.standard_normal((o, c, kh, kw))
+        weights = {F: tg.tensor(weight), torch.nn.functional: torch.tensor(weight)}
+        cases = [lambda a, m: m.conv2d(a, weights[m], stride=(sh, sw), padding=(ph, pw))]
+        if 2 * ph <= kh and 2 * pw <= kw:  # torch's limit for pooling padding
+            cases += [lambda a, m: m.max_pool2d(a, (kh, kw), (sh, sw), (ph, pw)),
+                      lambda a, m: m.avg_pool2d(a, (kh, kw), (sh, sw), (ph, pw))]
+        for fn in cases:
+            xt, X = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            out, expected = fn(xt, F), fn(X, torch.nn.functional)
+            np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-10,
+                                       atol=1e-12)
+            g = rng.standard_normal(out.shape)
+            out.backward(tg.tensor(g))
+            expected.backward(torch.tensor(g))
+            np.testing.assert_allclose(xt.grad.numpy(), X.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+    check()
