@@ -220,6 +220,8 @@ def _copy_params(ours, theirs, torch):
     lambda m: m.Linear(4, 3),
     lambda m: m.Conv2d(2, 3, 3),
     lambda m: m.Conv2d(2, 3, (2, 3), stride=2, padding=1),
+    lambda m: m.Conv2d(2, 3, (3, 5), padding="same"),
+    lambda m: m.Conv2d(2, 3, 3, padding="valid", bias=False),
     lambda m: m.Sequential(m.Conv2d(1, 2, 3, padding=1), m.ReLU(), m.MaxPool2d(2), m.Flatten(),
                            m.Dropout(0.0), m.Linear(8, 3), m.LeakyReLU(0.2), m.Sigmoid()),
     lambda m: m.Sequential(m.AvgPool2d(3, 2, 1), m.Tanh(), m.Flatten(), m.GELU(), m.Softmax(1)),

@@ -268,6 +268,8 @@ def test_mlp_hvp_matches_torch():
     (lambda: F.binary_cross_entropy(tg.full((2,), 1.5), tg.ones(2)), "probabilities"),
     (lambda: F.mse_loss(tg.ones(2), tg.ones(2), reduction="avg"), "reduction"),
     (lambda: F.max_pool2d(tg.ones(1, 1, 4, 4), 2, padding=2), "at most half"),
+    (lambda: F.conv2d(tg.ones(1, 1, 4, 4), tg.ones(1, 1, 2, 2), padding="same"), "odd kernel"),
+    (lambda: F.conv2d(tg.ones(1, 1, 4, 4), tg.ones(1, 1, 3, 3), padding="full"), "'same'"),
     (lambda: F.dropout(tg.ones(2), p=1.5), "p must be in"),
 ])
 def test_bad_input_errors_name_the_problem(fn, message):

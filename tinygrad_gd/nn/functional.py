@@ -83,6 +83,23 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return _Linear.apply(input, weight, bias)
 
 
+def _string_padding(padding: str, kernel: tuple[int, int], stride: tuple[int, int]
+                    ) -> tuple[int, int]:
+    """torch's ``padding="valid"`` (none) and ``"same"`` (output size = input size; stride 1,
+    and here odd kernels only, as symmetric padding cannot centre an even one)."""
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {stride}")
+        if kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
+            raise ValueError(f"conv2d: padding='same' needs an odd kernel size here, got "
+                             f"{kernel}; pad explicitly with F.pad or Tensor.pad")
+        return (kernel[0] // 2, kernel[1] // 2)
+    raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got "
+                     f"{padding!r}")
+
+
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
            stride: Any = 1, padding: Any = 0) -> Tensor:
     """2-D convolution (cross-correlation, as torch) of ``input (N, C, H, W)`` with
@@ -105,7 +122,10 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
     if c != wc:
         raise ValueError(f"conv2d: input {tuple(input.shape)} has {c} channels, but the weight "
                          f"{tuple(weight.shape)} expects {wc}")
-    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    stride = _pair(stride, "stride")
+    if isinstance(padding, str):
+        padding = _string_padding(padding, (kh, kw), stride)
+    padding = _pair(padding, "padding")
     if min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got stride {stride}, "
                          f"padding {padding}")

@@ -72,7 +72,7 @@ class Conv2d(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = F._pair(kernel_size, "kernel_size")
         self.stride = F._pair(stride, "stride")
-        self.padding = F._pair(padding, "padding")
+        self.padding = padding if isinstance(padding, str) else F._pair(padding, "padding")
         self.weight = _empty(out_channels, in_channels, *self.kernel_size, dtype=dtype,
                              device=device)
         if bias:
