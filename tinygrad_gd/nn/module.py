@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
 
@@ -283,7 +284,6 @@ class Module:
     def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Module:
         """Move (``"cuda"``, ``"cpu"``) and/or cast (floating parameters and buffers only) in
         place; returns ``self``, as torch."""
-        from .. import backend
 
         for arg in args:
             if isinstance(arg, str) and (arg == "cpu" or arg.startswith("cuda")):
@@ -364,8 +364,10 @@ class Module:
             for k, target in own.items():
                 if k in state_dict:
                     value = state_dict[k]
-                    target.copy_(value if isinstance(value, Tensor) else
-                                 Tensor(np.asarray(value), device=target.device))
+                    if not isinstance(value, Tensor):  # NumPy/CuPy arrays, nested lists
+                        value = Tensor(value if backend.is_array(value) else np.asarray(value),
+                                       device=target.device)
+                    target.copy_(value)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------------ repr
