@@ -85,6 +85,10 @@ for red in ("mean", "sum", "none"):
         lambda x, t, r=red: F.mse_loss(x, t, reduction=r),
         lambda tf, x, t, r=red: tf.mse_loss(x, t, reduction=r),
         [_normal(3, 4), _normal(3, 4)], (0, 1))
+    CASES[f"l1_loss_{red}"] = (
+        lambda x, t, r=red: F.l1_loss(x, t, reduction=r),
+        lambda tf, x, t, r=red: tf.l1_loss(x, t, reduction=r),
+        [_normal(3, 4), _normal(3, 4)], (0, 1))
     CASES[f"binary_cross_entropy_{red}"] = (
         lambda x, t, r=red: F.binary_cross_entropy(x, t, reduction=r),
         lambda tf, x, t, r=red: tf.binary_cross_entropy(x, t, reduction=r),
