@@ -29,7 +29,8 @@ def main() -> None:
     rows = []
     for seed in range(args.seeds):
         with tempfile.TemporaryDirectory() as tmp:
-            result = train_mnist.main(["--swa", "--swa-start", str(args.swa_start),
+            result = train_mnist.main(["--swa", "--schedule", "none", "--swa-start",
+                                       str(args.swa_start),
                                        "--swa-lr", str(args.swa_lr), "--epochs",
                                        str(args.epochs), "--limit", str(args.limit),
                                        "--seed", str(seed), "--quiet", "--out", tmp])

@@ -1,6 +1,6 @@
 """Train an MLP or a small CNN on MNIST, with checkpoints that resume to the exact same weights.
 
-    python examples/train_mnist.py                              # MLP, SGD momentum, 3 epochs
+    python examples/train_mnist.py                      # MLP, SGD momentum, 5 epochs, cosine
     python examples/train_mnist.py --model cnn --epochs 15 --schedule cosine
     python examples/train_mnist.py --optimizer adam --lr 1e-3 --swa --epochs 10
     python examples/train_mnist.py --out runs/a --epochs 10 --resume   # continue a stopped run
@@ -175,13 +175,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="momentum")
     p.add_argument("--batch-size", type=int, default=None,
                    help="0 = full batch; default 128 (gd: full batch, newton-cg: 1000)")
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--lr", type=float, default=None, help=f"default per optimizer: {DEFAULT_LR}")
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--damping", type=float, default=1e-2, help="newton-cg's damping")
     p.add_argument("--cg-iters", type=int, default=10, help="newton-cg's CG iterations per step")
-    p.add_argument("--schedule", choices=SCHEDULES, default="none")
+    p.add_argument("--schedule", choices=SCHEDULES, default="cosine")
     p.add_argument("--swa", action="store_true", help="stochastic weight averaging")
     p.add_argument("--swa-start", type=int, default=None, help="epoch (default: 75%% of them)")
     p.add_argument("--swa-lr", type=float, default=None, help="default: lr / 2")
