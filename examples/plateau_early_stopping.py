@@ -4,7 +4,7 @@ no longer improves, and keep the best weights.
 Trains the MLP on 5,000 images with 500 of them held out for validation (never the test set),
 through ``examples/train_mnist.py --schedule plateau --early-stopping``: ``ReduceLROnPlateau``
 halves the learning rate after 1 epoch without a better validation loss, and
-``EarlyStopping(patience=3)`` stops after 3 and restores the weights of the best epoch. The table
+``EarlyStopping(patience=5)`` stops after 5 and restores the weights of the best epoch. The table
 shows each epoch; the last lines compare the restored best weights with the last iterate.
 
     python examples/plateau_early_stopping.py [--epochs 40]
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=5000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        result = train_mnist.main(["--schedule", "plateau", "--early-stopping", "--patience", "3",
+        result = train_mnist.main(["--schedule", "plateau", "--early-stopping", "--patience", "5",
                                    "--epochs", str(args.epochs), "--limit", str(args.limit),
                                    "--quiet", "--out", tmp])
     history = result["history"]

@@ -257,3 +257,11 @@ def test_loader_bad_batch_size(bad):
 def test_tensor_dataset_mismatched_lengths():
     with pytest.raises(ValueError, match="first dimensions differ"):
         data.TensorDataset(tg.zeros(3, 2), tg.zeros(4))
+
+
+def test_fashion_mnist_same_reader_no_subset(isolated, tmp_path):
+    write_split(isolated)
+    ds = data.FashionMNIST("test", root=isolated, download=False)
+    assert len(ds) == 10000 and ds.images.dtype == np.uint8
+    with pytest.raises(data.DatasetError, match="FashionMNIST files not found"):
+        data.FashionMNIST("test", download=False)
