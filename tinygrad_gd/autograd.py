@@ -212,10 +212,11 @@ def _topological_counts(roots: Sequence[Function]) -> dict[Function, int]:
         seen.add(fn)
         if fn.freed:
             raise RuntimeError(_FREED_MESSAGE)
-        for parent in fn.parents():
-            counts[parent] = counts.get(parent, 0) + 1
-            if parent not in seen:
-                stack.append(parent)
+        for parent in fn.edges:
+            if parent is not None:
+                counts[parent] = counts.get(parent, 0) + 1
+                if parent not in seen:
+                    stack.append(parent)
     return counts
 
 
@@ -260,21 +261,26 @@ def run_backward(
             grad = grads.pop(fn, None)
             if fn in captured_fns:
                 results[captured_fns[fn]] = grad
-            input_grads: Any = None
-            if grad is not None:
-                fn.check_versions()
+            if grad is None:  # nothing reached this node: just release its parents' counts
+                input_grads: Any = (None,) * len(fn.edges)
+            else:
+                if fn.versions is not None or fn.saves_output:
+                    fn.check_versions()
                 input_grads = fn.backward(grad)
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
-            seen_ids: set[int] = set()
-            for i, (t, parent) in enumerate(zip(fn.inputs, fn.edges)):
-                g = input_grads[i] if input_grads is not None else None
+                if len(input_grads) != len(fn.edges):
+                    raise RuntimeError(f"{type(fn).__name__}.backward returned "
+                                       f"{len(input_grads)} gradients for {len(fn.edges)} inputs")
+            delivered: list[Tensor] = []
+            for t, parent, g in zip(fn.inputs, fn.edges, input_grads):
                 # a leaf: no parent now nor when recorded (a later in-place op may add one)
                 if g is not None and (parent is not None or (t._ctx is None and t.requires_grad)):
-                    g = _fit(g, t)
-                    if id(g) in seen_ids:  # one array handed to two inputs: keep them apart
+                    if g.data.shape != t.data.shape or g.data.dtype != t.data.dtype:
+                        g = _fit(g, t)
+                    if any(g is d for d in delivered):  # one tensor for two inputs: keep apart
                         g = g.clone()
-                    seen_ids.add(id(g))
+                    delivered.append(g)
                     if parent is None:
                         _deliver_leaf(t, g, capture, leaf_grads, create_graph)
                     else:
