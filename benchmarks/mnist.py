@@ -5,8 +5,9 @@
 - CNN (conv 1->16 3x3, ReLU, maxpool 2, conv 16->32 3x3, ReLU, maxpool 2, linear 800->10), batch
   128, SGD momentum 0.9: tinygrad_gd vs PyTorch CPU (target <= 2x).
 
-Every contender sees the same float32 arrays and the same permutation; each batch is a gather, as in
-training. Times are the best of ``--repeats`` runs over ``--images`` images (default: the whole
+Every contender sees the same float32 arrays and the same permutation; each batch is a gather, as
+in training. Times are the best of ``--repeats`` rounds (the contenders run round-robin, so a
+change in the shared machine's load hits all alike) over ``--images`` images (default: the whole
 training set for the MLP, 12,800 for the CNN), scaled to a 60,000-image epoch.
 
     TINYGRAD_GD_DATA=/path/to/data python benchmarks/mnist.py [--model mlp|cnn|both]
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import numpy as np
 
@@ -117,13 +119,16 @@ def torch_models(torch, params):
     return mlp, cnn
 
 
-def best_time(fn, repeats: int) -> float:
-    times = []
+def best_times(contenders: dict[str, Any], repeats: int) -> dict[str, float]:
+    """The best of ``repeats`` timings of each function, run round-robin so that a change in the
+    machine's load (it is shared) hits every contender alike."""
+    best = {name: float("inf") for name in contenders}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
 def main() -> None:
@@ -152,15 +157,17 @@ def main() -> None:
         scale = EPOCH / n
         params = init_mlp()
         x_flat = x.reshape(len(x), -1)
-        t_np = best_time(lambda: numpy_mlp_epoch([p.copy() for p in params], x_flat, y, order, n),
-                         args.repeats) * scale
-        t_tg = best_time(lambda: tg_epoch(tg_mlp(params), xt, yt, order, n), args.repeats) * scale
-        rows.append(("MLP", "hand-written NumPy", t_np, t_tg, 1.15))
+        contenders = {
+            "numpy": lambda: numpy_mlp_epoch([p.copy() for p in params], x_flat, y, order, n),
+            "tg": lambda: tg_epoch(tg_mlp(params), xt, yt, order, n)}
         if torch is not None:
             xq, yq = torch.from_numpy(x), torch.from_numpy(y)
-            t_pt = best_time(lambda: torch_epoch(torch, torch_models(torch, params)[0], xq, yq,
-                                                 order, n), args.repeats) * scale
-            rows.append(("MLP", "PyTorch CPU", t_pt, t_tg, 1.3))
+            contenders["torch"] = lambda: torch_epoch(torch, torch_models(torch, params)[0], xq,
+                                                      yq, order, n)
+        t = {k: v * scale for k, v in best_times(contenders, args.repeats).items()}
+        rows.append(("MLP", "hand-written NumPy", t["numpy"], t["tg"], 1.15))
+        if torch is not None:
+            rows.append(("MLP", "PyTorch CPU", t["torch"], t["tg"], 1.3))
 
     if args.model in ("cnn", "both"):
         if torch is None:
@@ -169,9 +176,11 @@ def main() -> None:
             n = min(args.images or 12800, len(y))
             scale = EPOCH / n
             xq, yq = torch.from_numpy(x), torch.from_numpy(y)
-            t_pt = best_time(lambda: torch_epoch(torch, torch_models(torch, init_mlp())[1], xq, yq,
-                                                 order, n), args.repeats) * scale
-            t_tg = best_time(lambda: tg_epoch(tg_cnn(), xt, yt, order, n), args.repeats) * scale
+            t = best_times({
+                "torch": lambda: torch_epoch(torch, torch_models(torch, init_mlp())[1], xq, yq,
+                                             order, n),
+                "tg": lambda: tg_epoch(tg_cnn(), xt, yt, order, n)}, args.repeats)
+            t_pt, t_tg = t["torch"] * scale, t["tg"] * scale
             rows.append(("CNN", "PyTorch CPU", t_pt, t_tg, 2.0))
 
     print(f"{'model':<5} {'reference':<20} {'ref s/epoch':>11} {'tg s/epoch':>10} {'ratio':>6} "
