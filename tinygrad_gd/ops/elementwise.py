@@ -140,8 +140,21 @@ class Tanh(Function):
         return backend.xp_of(a).tanh(a)
 
     def backward(self, g):
-        y = self.output
-        return g * (1.0 - y * y)
+        return TanhGrad.apply(g, self.output)
+
+
+class TanhGrad(Function):
+    """``g * (1 - y^2)``, tanh's backward as one node (fewer passes over memory than three
+    ops); it is differentiable like any other primitive, so tanh stays twice differentiable."""
+
+    def forward(self, g, y):
+        return g * (1 - y * y)
+
+    def backward(self, gg):
+        g, y = self.inputs
+        dg = TanhGrad.apply(gg, y) if self.needs_grad(0) else None
+        dy = gg * g * y * -2.0 if self.needs_grad(1) else None
+        return dg, dy
 
 
 class Sigmoid(Function):
@@ -155,8 +168,20 @@ class Sigmoid(Function):
         return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
     def backward(self, g):
-        y = self.output
-        return g * y * (1.0 - y)
+        return SigmoidGrad.apply(g, self.output)
+
+
+class SigmoidGrad(Function):
+    """``g * y (1 - y)``, sigmoid's backward as one differentiable node."""
+
+    def forward(self, g, y):
+        return g * y * (1 - y)
+
+    def backward(self, gg):
+        g, y = self.inputs
+        dg = SigmoidGrad.apply(gg, y) if self.needs_grad(0) else None
+        dy = gg * g * (1.0 - 2.0 * y) if self.needs_grad(1) else None
+        return dg, dy
 
 
 class Erf(Function):
