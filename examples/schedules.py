@@ -3,10 +3,13 @@ one-cycle.
 
 Each schedule trains the same MLP from the same initial weights with SGD momentum 0.9 (peak
 lr 0.05, batch 128) for the same number of epochs on 5,000 training images, through
-``examples/train_mnist.py``. Schedules that end at a small learning rate (step, cosine,
-one-cycle) settle into the minimum and finish with a lower training loss, usually a better test
-accuracy, than the constant rate, which keeps bouncing; warm restarts and cyclic rates trade a
-little of that for exploration.
+``examples/train_mnist.py``. The ``lr@k`` columns give the rate at the start of epoch k (the
+cyclic and one-cycle rates change every batch: cyclic restarts from its base rate each epoch).
+
+What to look for: on a short budget the constant rate fits the training set hardest but ends
+with the highest test loss; the schedules that anneal (step, exponential, cosine, one-cycle) end
+with a lower test loss, the warm restarts lowest here. Test accuracies on 1,000 images differ by
+less than their noise (about +-0.8 points).
 
     python examples/schedules.py [--epochs 9]
 """
