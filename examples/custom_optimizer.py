@@ -9,7 +9,7 @@ The whole of gradient descent with momentum is a few lines once autodiff gives `
 same initial weights on the same batches, it ends with the built-in optimizer's weights (to
 float32 rounding) and the same test accuracy.
 
-    python examples/custom_optimizer.py [--epochs 2]
+    python examples/custom_optimizer.py [--epochs 3]
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class HandSGD:
 def main() -> None:
     """Train the same MLP with both optimizers and compare."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
     (x, y), (xt, yt) = mnist_arrays()
     print(f"MLP 784-256-256-10, {len(y)} training images, batch 64, {args.epochs} epochs")
