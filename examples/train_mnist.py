@@ -8,8 +8,10 @@
 Each epoch shows a progress bar with the running loss and accuracy, then evaluates on the test set
 and writes, atomically, ``history.json`` and ``checkpoint.npz`` in ``--out``. The checkpoint
 (``tg.save``: an ``.npz`` loaded without pickle) holds the model, the optimizer, the scheduler,
-the SWA and early-stopping state, the loader's and the library's random-number state, the epoch
-and the options, so ``--resume`` finishes with exactly the weights of an uninterrupted run.
+the SWA and early-stopping state, the loader's and the library's (CPU) random-number state, the
+epoch and the options, so ``--resume`` finishes with exactly the weights of an uninterrupted run
+(on a GPU, dropout draws from the GPU's generator, whose state is not saved: the CNN resumes
+exactly on the CPU only).
 Resuming with options that change the run (another model, optimizer, learning rate...) is refused
 with the list of differences; ``--epochs`` may grow unless the schedule or SWA depends on it.
 
