@@ -8,7 +8,7 @@ training loss's Hessian, found by power iteration on Hessian-vector products
 test accuracy. Keskar et al. (2017) observed large batches converging to sharper minima that
 generalise worse; the gradient noise of small batches keeps them out of narrow valleys.
 
-    python examples/sharpness.py [--max-epochs 100]
+    python examples/sharpness.py [--max-epochs 600]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def top_eigenvalue(model, x, y) -> float:
 def main() -> None:
     """Train per batch size; print epochs, train loss, sharpness and test accuracy."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-epochs", type=int, default=100)
+    parser.add_argument("--max-epochs", type=int, default=600)
     args = parser.parse_args()
     (x, y), (xt, yt) = mnist_arrays()
     xh, yh = tg.tensor(x[:2000]), tg.tensor(y[:2000])  # the Hessian is taken on 2,000 images
