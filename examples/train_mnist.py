@@ -202,6 +202,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="continue from CHECKPOINT (default: OUT/checkpoint.npz)")
     p.add_argument("--stop-after", type=int, default=None, metavar="N",
                    help="stop after epoch N, as an interruption would (then --resume)")
+    p.add_argument("--plot", action="store_true",
+                   help="save learning curves to OUT/history.png (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     args = p.parse_args(argv)
     if args.lr is None:
@@ -300,7 +302,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         tqdm.write(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
                    + (f"val loss {record['val_loss']:.4f} | " if val_loader else "")
                    + f"test loss {record['test_loss']:.4f} acc {record['test_acc']:.4f} | "
-                   f"lr {lr:.3g} | {seconds:.1f} s" + (" | early stop" if stopped else ""))
+                   f"lr {lr:.3g} | {seconds:.2f} s" + (" | early stop" if stopped else ""))
         state = {"args": {k: getattr(args, k) for k in RUN_KEYS + ["epochs"]}, "epoch": epoch,
                  "stopped": stopped, "model": model.state_dict(), "optimizer": opt.state_dict(),
                  "scheduler": _state(sched), "swa_model": _state(swa_model),
@@ -322,7 +324,30 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         print(f"SWA average of epochs {args.swa_start + 1}..{epoch}: test acc "
               f"{result['swa_test_acc']:.4f} (last iterate {history[-1]['test_acc']:.4f})")
     result["swa_model"] = swa_model
+    if args.plot and history:
+        print(f"learning curves: {save_plot(history, out / 'history.png')}")
     return result
+
+
+def save_plot(history: list[dict[str, Any]], path: Path) -> Path:
+    """Loss and accuracy per epoch (``viz.plot_history``), saved as a PNG atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display needed
+    from tinygrad_gd import viz
+
+    curves = [{k: v for k, v in h.items() if k == "epoch" or k.endswith(("_loss", "_acc"))}
+              for h in history]
+    fig = viz.plot_history(curves)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=100)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
 def _train_epoch(args, model, opt, loader, sched, per_batch, epoch):
