@@ -150,6 +150,16 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def do_GET(self):
+        if self.path.startswith("/cut/"):  # promise 100,000 bytes, send 10, hang up
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"\x1f\x8b" + b"\x00" * 8)
+            self.close_connection = True
+            return
+        super().do_GET()
+
 
 @pytest.fixture
 def server(tmp_path):
@@ -179,6 +189,16 @@ def test_download_unreachable_falls_back_to_subset(isolated, server, capsys):
     url, _ = server  # serves nothing: every file is a 404
     ds = data.MNIST("test", root=isolated, mirrors=[url, "http://127.0.0.1:9/"])
     assert ds.is_subset and "bundled subset" in capsys.readouterr().out
+    assert list(isolated.iterdir()) == []
+
+
+def test_download_cut_short_leaves_nothing(isolated, server, capsys):
+    url, _ = server
+    ds = data.MNIST("test", root=isolated, mirrors=[url + "cut/"])
+    assert ds.is_subset and "bundled subset" in capsys.readouterr().out
+    assert list(isolated.iterdir()) == []
+    with pytest.raises(ConnectionError, match="could not download t10k-images"):
+        M.download_split(isolated, "test", mirrors=[url + "cut/"])
     assert list(isolated.iterdir()) == []
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import struct
 import tempfile
@@ -200,10 +201,14 @@ def _fetch(url: str, target: Path, stem: str, spec: _Spec, timeout: float) -> No
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
             total = int(resp.headers.get("Content-Length") or 0) or None
+            received = 0
             with tqdm(total=total, unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
                 while chunk := resp.read(1 << 16):
                     out.write(chunk)
+                    received += len(chunk)
                     bar.update(len(chunk))
+        if total is not None and received != total:
+            raise ConnectionError(f"incomplete download: {received} of {total} bytes")
         _verify(tmp, stem, spec)
         os.replace(tmp, target)
     finally:
@@ -233,7 +238,7 @@ def download_split(directory: str | os.PathLike, split: str, spec: _Spec = MNIST
             except ChecksumError as exc:
                 bad_sum = exc
                 errors.append(f"{url}: {exc}")
-            except (urllib.error.URLError, OSError, ValueError) as exc:
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
                 errors.append(f"{url}: {exc}")
         else:
             if bad_sum is not None:
