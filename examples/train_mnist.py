@@ -47,8 +47,8 @@ DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "rmsprop": 
               "newton-cg": 1.0}
 # Options that define the run: a checkpoint only resumes a run made with the same ones.
 RUN_KEYS = ["model", "optimizer", "batch_size", "lr", "momentum", "weight_decay", "damping",
-            "cg_iters", "schedule",
-            "swa", "swa_start", "swa_lr", "early_stopping", "patience", "seed", "limit", "val"]
+            "cg_iters", "schedule", "swa", "swa_start", "swa_lr", "early_stopping", "patience",
+            "seed", "subset", "limit", "val"]
 EPOCH_SCHEDULES = {"step", "cosine", "warm-restarts", "onecycle"}
 
 
@@ -197,6 +197,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=0, help="train on the first N images only")
     p.add_argument("--data-root", default=None, help="folder with the IDX files")
     p.add_argument("--no-download", action="store_true")
+    p.add_argument("--subset", action="store_true",
+                   help="train and test on the bundled 5,000/1,000-image subset")
     p.add_argument("--out", default="runs/train_mnist")
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
                    help="continue from CHECKPOINT (default: OUT/checkpoint.npz)")
@@ -221,9 +223,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def load_arrays(args: argparse.Namespace):
     """Train / validation / test arrays (float32 normalised inputs, int64 labels)."""
-    train = data.MNIST("train", root=args.data_root, download=not args.no_download)
-    test = data.MNIST("test", root=args.data_root, download=not args.no_download,
-                      verbose=False)
+    where = {"root": args.data_root, "download": not args.no_download, "subset": args.subset}
+    train = data.MNIST("train", **where)
+    test = data.MNIST("test", verbose=False, **where)
     x, y = train.as_arrays()
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
