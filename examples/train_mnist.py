@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     try:
         return train(args)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:  # bad options, files, devices
         if argv is not None:
             raise
         sys.exit(f"train_mnist.py: error: {exc}")
