@@ -279,9 +279,22 @@ def test_tensor_dataset_mismatched_lengths():
         data.TensorDataset(tg.zeros(3, 2), tg.zeros(4))
 
 
-def test_fashion_mnist_same_reader_no_subset(isolated, tmp_path):
+def test_fashion_mnist_same_reader_no_subset(isolated, monkeypatch):
+    monkeypatch.setattr(M.FASHION_MNIST_SPEC, "system_dirs", ())
     write_split(isolated)
     ds = data.FashionMNIST("test", root=isolated, download=False)
     assert len(ds) == 10000 and ds.images.dtype == np.uint8
     with pytest.raises(data.DatasetError, match="FashionMNIST files not found"):
         data.FashionMNIST("test", download=False)
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+                    reason="needs Debian's dataset-fashion-mnist")
+def test_fashion_mnist_from_the_debian_package(monkeypatch, tmp_path):
+    monkeypatch.delenv("TINYGRAD_GD_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    ds = data.FashionMNIST("test", download=False)
+    assert len(ds) == 10000 and ds.labels[:4].tolist() == [9, 2, 1, 1]
+    # its decompressed bytes match the published SHA-256 (what a download is checked against)
+    for stem in M.FASHION_MNIST_SPEC.files["test"][:2]:
+        M._verify(Path(ds.source) / (stem + ".gz"), stem, M.FASHION_MNIST_SPEC)

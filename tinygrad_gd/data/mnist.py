@@ -56,9 +56,10 @@ class _Spec:
     """What one dataset family looks like: file names, sizes, checksums, mirrors."""
 
     def __init__(self, folder: str, mirrors: Sequence[str], md5: dict[str, str],
-                 sha256: dict[str, str], bundled: Path | None) -> None:
+                 sha256: dict[str, str], bundled: Path | None,
+                 system_dirs: Sequence[str] = ()) -> None:
         self.folder, self.mirrors, self.md5, self.sha256 = folder, tuple(mirrors), md5, sha256
-        self.bundled = bundled
+        self.bundled, self.system_dirs = bundled, tuple(system_dirs)
 
     files = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60000),
              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10000)}
@@ -92,8 +93,18 @@ FASHION_MNIST_SPEC = _Spec(
          "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
          "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
          "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310"},
-    sha256={},
+    # SHA-256 of the decompressed files, from Debian's dataset-fashion-mnist (upstream 55506a9),
+    # whose re-compressed .gz files have other MD5s.
+    sha256={"train-images-idx3-ubyte":
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "train-labels-idx1-ubyte":
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "t10k-images-idx3-ubyte":
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "t10k-labels-idx1-ubyte":
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"},
     bundled=None,
+    system_dirs=("/usr/share/datasets/fashion-mnist",),  # Debian's dataset-fashion-mnist
 )
 
 
@@ -302,6 +313,7 @@ class MNIST:
         if env:
             candidates.append(Path(env) / self.spec.folder)
         candidates.append(_default_cache() / self.spec.folder)
+        candidates.extend(Path(d) for d in self.spec.system_dirs)
         images_stem, labels_stem, _ = _files(self.spec, split)
         for directory in candidates:
             if _find(directory, images_stem) and _find(directory, labels_stem):
@@ -350,6 +362,9 @@ class MNIST:
 
 class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST through the same reader (folder ``fashion-mnist``, no subset).
+
+    Looked for as MNIST is (``root=``, ``$TINYGRAD_GD_DATA/fashion-mnist``, the cache), then in
+    ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``), then downloaded.
 
     The normalisation of ``as_arrays`` uses MNIST's constants; pass ``normalize=False`` and
     standardise yourself for other statistics.
