@@ -46,9 +46,9 @@ SCHEDULES = ["none", "step", "exponential", "cosine", "warm-restarts", "cyclic",
 DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "rmsprop": 1e-3,
               "newton-cg": 1.0}
 # Options that define the run: a checkpoint only resumes a run made with the same ones.
-RUN_KEYS = ["model", "optimizer", "batch_size", "lr", "momentum", "weight_decay", "damping",
-            "cg_iters", "schedule", "swa", "swa_start", "swa_lr", "early_stopping", "patience",
-            "seed", "subset", "limit", "val"]
+RUN_KEYS = ["dataset", "model", "optimizer", "batch_size", "lr", "momentum", "weight_decay",
+            "damping", "cg_iters", "schedule", "swa", "swa_start", "swa_lr", "early_stopping",
+            "patience", "seed", "subset", "limit", "val"]
 EPOCH_SCHEDULES = {"step", "cosine", "warm-restarts", "onecycle"}
 
 
@@ -173,6 +173,8 @@ def _check_same_run(saved: dict[str, Any], args: argparse.Namespace, path: Path)
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line (see the module docstring)."""
     p = argparse.ArgumentParser(description="Train an MLP or a CNN on MNIST with tinygrad_gd.")
+    p.add_argument("--dataset", choices=["mnist", "fashion"], default="mnist",
+                   help="fashion: Fashion-MNIST, same format (no bundled subset)")
     p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="momentum")
     p.add_argument("--batch-size", type=int, default=None,
@@ -212,6 +214,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.lr = DEFAULT_LR[args.optimizer]
     if args.batch_size is None:
         args.batch_size = {"gd": 0, "newton-cg": 1000}.get(args.optimizer, 128)
+    if args.subset and args.dataset != "mnist":
+        p.error("--subset: only MNIST has a bundled subset")
     if args.batch_size < 0 or args.epochs < 1 or args.limit < 0:
         p.error("--batch-size and --limit must be >= 0, --epochs >= 1")
     if args.swa_start is None:
@@ -223,9 +227,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def load_arrays(args: argparse.Namespace):
     """Train / validation / test arrays (float32 normalised inputs, int64 labels)."""
-    where = {"root": args.data_root, "download": not args.no_download, "subset": args.subset}
-    train = data.MNIST("train", **where)
-    test = data.MNIST("test", verbose=False, **where)
+    where: dict[str, Any] = {"root": args.data_root, "download": not args.no_download}
+    if args.dataset == "mnist":
+        dataset, where["subset"] = data.MNIST, args.subset
+    else:
+        dataset = data.FashionMNIST
+    train = dataset("train", **where)
+    test = dataset("test", verbose=False, **where)
     x, y = train.as_arrays()
     if args.limit:
         x, y = x[:args.limit], y[:args.limit]
@@ -277,7 +285,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         history, start, stopped = ck["history"], ck["epoch"], ck["stopped"]
         print(f"resumed from {path} after epoch {start}")
 
-    print(f"{args.model} on {len(y)} training images{' (bundled subset)' if subset else ''}, "
+    print(f"{args.model} on {len(y)} {args.dataset} training images"
+          f"{' (bundled subset)' if subset else ''}, "
           f"{args.optimizer} lr {args.lr}, batch {batch or 'full'}, {args.epochs} epochs, "
           f"schedule {args.schedule}{', SWA' if args.swa else ''} on {device}")
     epoch = start
