@@ -86,3 +86,24 @@ def test_resume_without_a_checkpoint(train_mnist, offline, tmp_path):
     bad.write_bytes(b"not a zip file")
     with pytest.raises(ValueError):
         train_mnist.main(offline + ["--out", str(tmp_path / "x"), "--resume", str(bad)])
+
+
+@pytest.mark.parametrize("options", [
+    ["--optimizer", "gd"], ["--optimizer", "sgd"], ["--optimizer", "adam"],
+    ["--optimizer", "rmsprop"], ["--optimizer", "newton-cg", "--cg-iters", "3"],
+    ["--schedule", "step"], ["--schedule", "exponential"], ["--schedule", "warm-restarts"],
+    ["--schedule", "cyclic"], ["--schedule", "onecycle"], ["--schedule", "plateau"],
+    ["--swa", "--swa-start", "1"], ["--early-stopping", "--patience", "0"],
+])
+def test_every_option_trains(train_mnist, offline, tmp_path, options):
+    result = train_mnist.main(offline + options + ["--epochs", "2", "--limit", "600",
+                                                   "--out", str(tmp_path)])
+    losses = [h["train_loss"] for h in result["history"]]
+    assert losses and all(np.isfinite(losses))
+    assert 1 <= len(losses) <= 2
+    if "--swa" in options:
+        assert 0.0 < result["swa_test_acc"] <= 1.0
+    if "--early-stopping" in options:
+        assert result["history"][-1].get("early_stop") or len(losses) == 2
+    if "--schedule" in options and options[1] in ("step", "exponential", "onecycle"):
+        assert result["history"][1]["lr"] != result["history"][0]["lr"]
