@@ -166,7 +166,7 @@ def test_double_backward_graph_matches_the_recorded_one():
         return ops
 
     expected = len(ops_of(g) - ops_of(f))
-    assert expected > 3
+    assert expected >= 3  # Pow and Mul (the power rule) and TanhGrad
     assert len(backward_ops(drawn)) == expected == len(backward_ops(given))
     assert by_label(drawn, r"grad x\n(3) float32") and by_label(given, r"gradient\n(3) float32")
     # second derivatives flow through that drawn graph
