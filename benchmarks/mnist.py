@@ -142,8 +142,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     if args.model == "both":
-        # Each model in a fresh process (its references beside it): timings of one section were
-        # seen to depend on what an earlier section left behind (allocator and thread state).
+        # Each model in a fresh process (its references beside it): the CNN timed after the MLP
+        # section in one process came out about twice as slow, for reasons not pinned down.
         for model in ("mlp", "cnn"):
             cmd = [sys.executable, __file__, "--model", model, "--repeats", str(args.repeats)]
             if args.images:
