@@ -190,6 +190,9 @@ def test_download_unreachable_falls_back_to_subset(isolated, server, capsys):
     ds = data.MNIST("test", root=isolated, mirrors=[url, "http://127.0.0.1:9/"])
     assert ds.is_subset and "bundled subset" in capsys.readouterr().out
     assert list(isolated.iterdir()) == []
+    # into the cache: the folders a failed download made are gone again
+    ds = data.MNIST("test", mirrors=[url])
+    assert ds.is_subset and not (Path.home() / ".cache").exists()
 
 
 def test_download_cut_short_leaves_nothing(isolated, server, capsys):

@@ -237,7 +237,27 @@ def download_split(directory: str | os.PathLike, split: str, spec: _Spec = MNIST
     """
     directory = Path(directory)
     images_stem, labels_stem, _ = _files(spec, split)
-    for stem in (images_stem, labels_stem):
+    created = directory  # the top-most folder this call creates, removed again if left empty
+    while not created.parent.exists():
+        created = created.parent
+    created = None if created.exists() else created
+    try:
+        _download_files(directory, (images_stem, labels_stem), spec, mirrors, timeout)
+    except BaseException:
+        if created is not None:  # only empty folders go, from the deepest up to `created`
+            for folder in [directory, *directory.parents]:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+                if folder == created:
+                    break
+        raise
+
+
+def _download_files(directory: Path, stems: Sequence[str], spec: _Spec,
+                    mirrors: Sequence[str] | None, timeout: float) -> None:
+    for stem in stems:
         if _find(directory, stem) is not None:
             continue
         errors: list[str] = []
