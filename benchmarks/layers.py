@@ -179,7 +179,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's allocator as it is (no tg.backend.reuse_freed_memory)")
     args = parser.parse_args()
+    # Reuse freed heap blocks instead of fresh, page-faulting pages for each large array (the
+    # process-wide setting applies to the NumPy and PyTorch rows alike).
+    tuned = not args.default_malloc and tg.backend.reuse_freed_memory()
+    print(f"allocator: {'freed blocks reused' if tuned else 'glibc default'}")
     rng = np.random.default_rng(0)
     tg.manual_seed(0)
     clock_name = "CPU time" if clock is time.process_time else "wall time"

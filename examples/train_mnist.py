@@ -397,6 +397,7 @@ def _train_epoch(args, model, opt, loader, sched, per_batch, epoch):
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Command-line entry point; returns ``train``'s result (for tests and notebooks)."""
     args = parse_args(argv)
+    tg.backend.reuse_freed_memory()  # each step's arrays reuse the last step's memory
     try:
         return train(args)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:  # bad options, files, devices

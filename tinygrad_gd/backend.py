@@ -202,3 +202,29 @@ generators = _Generators()
 def xp_of(array: Array):
     """The array module that ``array`` belongs to."""
     return np if isinstance(array, np.ndarray) or _cupy is None else _cupy.get_array_module(array)
+
+
+def reuse_freed_memory(max_block: int = 32 << 20, keep: int = 512 << 20) -> bool:
+    """Ask glibc's allocator to keep freed blocks of up to ``max_block`` bytes in the heap.
+
+    By default glibc gives every array above ~128 KiB its own fresh pages and returns them when
+    it is freed, so each training step's activations page-fault in again: on the CNN of the
+    examples that is half the step. With this call (a process-wide setting, so it is opt-in; the
+    training script and the benchmarks make it) the next step reuses the same memory; up to
+    ``keep`` bytes of free heap stay with the process. Returns False where it does not apply
+    (not Linux with glibc), changing nothing.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h> constants
+    return bool(mallopt(m_mmap_threshold, int(max_block)) and
+                mallopt(m_trim_threshold, int(keep)))

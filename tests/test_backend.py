@@ -1,0 +1,34 @@
+"""The backend's own helpers: devices, dtypes and the allocator setting."""
+
+import platform
+
+import numpy as np
+import pytest
+
+from tinygrad_gd import backend
+
+
+def test_parse_device_normalises_names():
+    assert backend.parse_device(None) == "cpu"
+    assert backend.parse_device(" CPU ") == "cpu"
+    with pytest.raises(ValueError, match="'tpu'"):
+        backend.parse_device("tpu")
+    with pytest.raises(ValueError, match="cuda:x"):
+        backend.parse_device("cuda:x")
+
+
+def test_parse_dtype_aliases_and_rejects():
+    assert backend.parse_dtype("double") == np.float64
+    assert backend.parse_dtype(np.float32) == np.float32
+    with pytest.raises(TypeError, match="complex64"):
+        backend.parse_dtype(np.complex64)
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+                    reason="mallopt is glibc's")
+def test_reuse_freed_memory_applies_on_glibc_and_arrays_still_work():
+    assert backend.reuse_freed_memory() is True
+    for _ in range(3):  # large arrays come and go as in training steps
+        a = np.ones((1024, 1024), dtype=np.float32)
+        assert float(a.sum()) == 1024 * 1024
+        del a
