@@ -17,30 +17,17 @@ less than wall time; with more threads it is wall time. Each row prints the best
 and the median over blocks of the ratio ours / reference.
 
 The allocator matters: every step allocates and frees arrays of a few MB, and glibc returns such
-blocks to the kernel, so each step pays page faults on fresh memory (PyTorch keeps its own cache).
-Running with ``MALLOC_MMAP_THRESHOLD_=2000000000 MALLOC_TRIM_THRESHOLD_=2000000000`` keeps them
-in the heap; on this machine that took the small CNN step from about 1.4x PyTorch to 1.0x.
+blocks to the kernel, so each step pays page faults on fresh memory. The script therefore calls
+``tg.backend.reuse_freed_memory()``, which keeps them in the heap for every row alike (on this
+machine it took the small CNN step from about 1.4x PyTorch to 1.0x); ``--default-malloc`` leaves
+the allocator alone.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from _threads import pin_threads  # sets the BLAS threads before NumPy loads
 
-
-def _threads_from_argv() -> int:
-    # BLAS reads its thread count when NumPy is imported, so this runs before the imports below
-    for i, arg in enumerate(sys.argv):
-        if arg == "--threads" and i + 1 < len(sys.argv):
-            return int(sys.argv[i + 1])
-        if arg.startswith("--threads="):
-            return int(arg.split("=", 1)[1])
-    return 1
-
-
-THREADS = _threads_from_argv()
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
+THREADS = pin_threads()
 
 import argparse  # noqa: E402
 import statistics  # noqa: E402

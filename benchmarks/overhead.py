@@ -24,27 +24,12 @@ the run least disturbed by others); expect noise all the same.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 from collections.abc import Callable
 
+from _threads import pin_threads  # sets the BLAS threads before NumPy loads
 
-def _threads() -> int:
-    """``--threads N`` (default 1), read before NumPy loads its BLAS, which fixes its pool then."""
-    for i, arg in enumerate(sys.argv):
-        if arg == "--threads" and i + 1 < len(sys.argv):
-            return int(sys.argv[i + 1])
-        if arg.startswith("--threads="):
-            return int(arg.split("=", 1)[1])
-    return 1
-
-
-# One process holding two thread pools (NumPy's BLAS, PyTorch's OpenMP) on a small shared machine
-# makes them fight over the cores, so both get the same, explicit number of threads.
-THREADS = _threads()
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
+THREADS = pin_threads()
 
 import numpy as np  # noqa: E402 - after the thread settings above
 
