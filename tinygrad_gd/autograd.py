@@ -137,10 +137,7 @@ class Function:
             # tensor a new node (Tensor._rebase), and this node must still reach the old one.
             fn.edges = tuple([t._ctx for t in inputs])
             fn.freed = False
-            if cls.saves_inputs:
-                fn.versions = tuple(t._version[0] for t in inputs)
-            else:
-                fn.versions = None
+            fn.versions = tuple([t._version[0] for t in inputs]) if cls.saves_inputs else None
             if cls.saves_output:
                 fn.out_ref = (weakref.ref(out), out._version[0])
             out._ctx = fn
@@ -272,15 +269,15 @@ def run_backward(
                 if len(input_grads) != len(fn.edges):
                     raise RuntimeError(f"{type(fn).__name__}.backward returned "
                                        f"{len(input_grads)} gradients for {len(fn.edges)} inputs")
-            delivered: list[Tensor] = []
+            delivered: list[int] = []  # ids of the gradients handed out by this node
             for t, parent, g in zip(fn.inputs, fn.edges, input_grads):
                 # a leaf: no parent now nor when recorded (a later in-place op may add one)
                 if g is not None and (parent is not None or (t._ctx is None and t.requires_grad)):
                     if g.data.shape != t.data.shape or g.data.dtype != t.data.dtype:
                         g = _fit(g, t)
-                    if any(g is d for d in delivered):  # one tensor for two inputs: keep apart
+                    if id(g) in delivered:  # one tensor for two inputs (Add): keep them apart
                         g = g.clone()
-                    delivered.append(g)
+                    delivered.append(id(g))
                     if parent is None:
                         _deliver_leaf(t, g, capture, leaf_grads, create_graph)
                     else:

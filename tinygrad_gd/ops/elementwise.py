@@ -204,7 +204,7 @@ class Piecewise(Function):
         return out
 
     def backward(self, g):
-        return g * g._const(self.slope)
+        return Mul.apply(g, g._const(self.slope))
 
 
 class Abs(Piecewise):

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function
+from .linalg import MatMul
+from .reduce import Sum
 
 
 class Linear(Function):
@@ -31,14 +33,17 @@ class Linear(Function):
         return out
 
     def backward(self, g):
+        # Primitives called directly: the shapes were checked in forward, and this runs for
+        # every layer of every training step.
         x, w = self.inputs[0], self.inputs[1]
-        gx = g.matmul(w) if self.needs_grad(0) else None
+        gx = MatMul.apply(g, w) if self.needs_grad(0) else None
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        gw = g2.T.matmul(x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x) \
-            if self.needs_grad(1) else None
+        gw = None
+        if self.needs_grad(1):
+            gw = MatMul.apply(g2.T, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x)
         if len(self.inputs) == 2:
             return gx, gw
-        gb = g2.sum(axis=0) if self.needs_grad(2) else None
+        gb = Sum.apply(g2, axes=(0,), keepdims=False) if self.needs_grad(2) else None
         return gx, gw, gb
 
 
