@@ -277,6 +277,20 @@ def test_loader_bad_batch_size(bad):
         data.DataLoader(_toy(), batch_size=bad)
 
 
+def test_loader_drop_last_never_yields_a_short_batch():
+    with pytest.raises(ValueError, match="drop_last=True.*only 10 samples"):
+        data.DataLoader(_toy(10), batch_size=11, drop_last=True)
+    (x, _), = list(data.DataLoader(_toy(10), batch_size=10, drop_last=True))
+    assert x.shape == (10, 2)
+    assert [x.shape[0] for x, _ in data.DataLoader(_toy(10), batch_size=11)] == [10]
+
+
+def test_loader_generic_dataset_ragged_items():
+    ragged = [(np.zeros(3), 0), (np.zeros(4), 1)]
+    with pytest.raises(ValueError, match="element 0 differs in shape"):
+        data.DataLoader(ragged, batch_size=2)
+
+
 def test_tensor_dataset_mismatched_lengths():
     with pytest.raises(ValueError, match="first dimensions differ"):
         data.TensorDataset(tg.zeros(3, 2), tg.zeros(4))

@@ -60,7 +60,13 @@ def _dataset_arrays(dataset: Any) -> list[Any]:
         item = dataset[i]
         for col, value in zip(columns, item if isinstance(item, tuple) else (item,)):
             col.append(backend.to_numpy(value.data) if isinstance(value, Tensor) else value)
-    arrays = [np.stack([np.asarray(v) for v in col]) for col in columns]
+    arrays = []
+    for k, col in enumerate(columns):
+        shapes = {np.shape(v) for v in col}
+        if len(shapes) > 1:
+            raise ValueError(f"DataLoader: the items' element {k} differs in shape across the "
+                             f"dataset (shapes {sorted(shapes)}); items must stack into one array")
+        arrays.append(np.stack([np.asarray(v) for v in col]))
     return [a.astype(np.float32) if a.dtype.kind == "f" else a for a in arrays]
 
 
@@ -96,6 +102,11 @@ class DataLoader:
             raise ValueError("DataLoader: the dataset's arrays differ in length")
         if self.n == 0:
             raise ValueError("DataLoader: the dataset is empty")
+        if drop_last and batch_size is not None and batch_size > self.n:
+            # Clamping here would hand out a batch smaller than batch_size, which drop_last
+            # promises never to do; an epoch of no batches would train silently on nothing.
+            raise ValueError(f"batch_size={batch_size} with drop_last=True: the dataset has only "
+                             f"{self.n} samples, so no batch would be complete")
         self.batch_size = self.n if batch_size is None else int(min(batch_size, self.n))
         self.shuffle, self.drop_last, self.transform = shuffle, drop_last, transform
         if seed is None:
