@@ -119,6 +119,17 @@ def test_in_place_change_inside_the_graph():
     assert consumers == ["Add", "Mul"]  # z's Mul and the in-place Add both read the old value
 
 
+def test_params_name_intermediate_tensors():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = w * 2.0
+    h2 = h * 3.0  # reads h's value before the in-place change below
+    h += 1.0
+    dot = viz.draw_graph((h2 * h2).sum(), params={"h": h, "h2": h2})
+    assert len(by_label(dot, r"h2\n(2) float32")) == 1
+    assert by_label(dot, r"h\n(2) float32") == []  # the drawn value of h is the old one
+    assert len(by_label(dot, r"parameter\n(2) float32")) == 1
+
+
 def backward_ops(dot):
     return [k for k, line in nodes(dot).items() if BACKWARD_OP_FILL in line]
 

@@ -272,7 +272,8 @@ class _Builder:
         role, name = self.roles.get(id(t), ("", "")) if fn is t._ctx else ("", "")
         if not role:
             if fn is not None:
-                role = "tensor"
+                # an intermediate named in params (e.g. an activation); only its current value
+                role, name = "tensor", self.names.get(id(t), "") if fn is t._ctx else ""
             elif t.requires_grad or id(t) in self.names:
                 role, name = "param", self.names.get(id(t), "parameter")
             else:
