@@ -44,6 +44,13 @@ def test_plot_history_on_given_axes_and_errors():
     ax = fig.subplots()
     assert viz.plot_history(HISTORY, metrics=["loss"], ax=ax) is fig
     assert len(ax.lines) == 2
+    # loss and accuracy on one shared Axes: the losses are not labelled as percentages
+    ax = Figure().subplots()
+    viz.plot_history({"train_loss": [1.0, 0.6], "test_accuracy": [0.45, 0.6]}, ax=ax)
+    assert type(ax.yaxis.get_major_formatter()).__name__ != "PercentFormatter"
+    ax = Figure().subplots()
+    viz.plot_history(HISTORY, metrics=["accuracy"], ax=ax)
+    assert type(ax.yaxis.get_major_formatter()).__name__ == "PercentFormatter"
     with pytest.raises(ValueError, match="one value per epoch"):
         viz.plot_history({"train_loss": [1.0, 2.0], "test_loss": [1.0]})
     with pytest.raises(ValueError, match="no series for"):
@@ -141,6 +148,16 @@ def test_plot_loss_landscape_artists():
         viz.plot_loss_landscape(model, F.mse_loss, (x, y), kind="surface", resolution=5, ax=ax)
     with pytest.raises(ValueError, match="dims must be 1 or 2"):
         viz.loss_landscape(model, F.mse_loss, (x, y), dims=3)
+
+
+def test_landscape_star_is_the_curve_at_zero_with_dropout():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 3))
+    x, y = tg.randn(16, 4), tg.randint(0, 3, (16,))
+    (ax,) = viz.plot_loss_landscape(model, F.cross_entropy, (x, y), dims=1, resolution=5).axes
+    curve, star = ax.lines
+    assert np.isclose(star.get_ydata()[0], curve.get_ydata()[2])  # eval mode, as the curve
+    assert model.training
 
 
 # ------------------------------------------------------------------------ Hessian spectrum

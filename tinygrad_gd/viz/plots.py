@@ -117,7 +117,7 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, *, logy: bo
                 label = key
             axis.plot(epochs, v, marker="o" if n <= 30 else None, markersize=4,
                       color=_SPLIT_COLORS.get(split, None) if ax is None else None, label=label)
-        if percent:
+        if percent and (ax is None or len(groups) == 1):  # a shared ax also holds the losses
             axis.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         if logy and metric == "loss":
             axis.set_yscale("log")
@@ -324,7 +324,16 @@ def plot_loss_landscape(model: Any, loss_fn: Callable, batch: Any, dims: int = 2
         raise ValueError(f"plot_loss_landscape: kind must be 'contour', 'surface' or 'both', "
                          f"got {kind!r}")
     alphas, betas, losses = loss_landscape(model, loss_fn, batch, dims, resolution, span, seed)
-    center = _batch_loss(model, loss_fn, batch)
+    # the star's loss is taken as the landscape's: in eval mode (no dropout noise), no graph
+    training = getattr(model, "training", None)
+    if training is not None:
+        model.eval()
+    try:
+        with no_grad():
+            center = _batch_loss(model, loss_fn, batch)
+    finally:
+        if training is not None:
+            model.train(training)
     if dims == 1:
         if ax is None:
             fig = _figure(width=6.5)
