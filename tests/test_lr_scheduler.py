@@ -214,6 +214,32 @@ def test_scheduler_state_dict_resumes():
     assert [sched2.step() or sched2.get_last_lr() for _ in range(10)] == rest
 
 
+@pytest.mark.parametrize("make", [
+    lambda o: S.StepLR(o, step_size=2, gamma=0.5),
+    lambda o: S.CosineAnnealingLR(o, T_max=10),
+    lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.5, total_iters=2), S.ExponentialLR(o, 0.5)],
+                             milestones=[2]),
+])
+def test_resumed_scheduler_restores_the_lr_of_the_next_optimizer_step(make):
+    # Built after the optimizer's state was loaded, the new scheduler's step 0 writes the
+    # schedule's first lr into the groups: loading its state must put the saved lr back, or the
+    # first step after resuming runs at the wrong lr
+    opt = make_opt()
+    sched = make(opt)
+    for _ in range(5):
+        opt.step()
+        sched.step()
+    expected = [g["lr"] for g in opt.param_groups]
+    opt2 = make_opt()
+    opt2.load_state_dict(opt.state_dict())
+    sched2 = make(opt2)
+    sched2.load_state_dict(sched.state_dict())
+    assert [g["lr"] for g in opt2.param_groups] == expected == sched2.get_last_lr()
+    sched.step()
+    sched2.step()
+    assert sched2.get_last_lr() == sched.get_last_lr()
+
+
 def test_bad_scheduler_arguments():
     opt = make_opt()
     with pytest.raises(ValueError, match="step_size"):

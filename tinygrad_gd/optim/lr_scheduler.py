@@ -114,8 +114,17 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore ``state_dict()``; the next ``step()`` continues the schedule."""
+        """Restore ``state_dict()``; the next ``step()`` continues the schedule, and the groups
+        get back the lr the schedule had reached."""
         self.__dict__.update(state_dict)
+        self._restore_lrs()
+
+    def _restore_lrs(self) -> None:
+        # A scheduler built after the optimizer's state was loaded wrote its step-0 lr into the
+        # groups (the closed forms do not read the current lr, unlike torch's recursive ones):
+        # without this the first optimizer step after resuming would run at that lr.
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
 
 
 class StepLR(LRScheduler):
@@ -502,6 +511,7 @@ class SequentialLR(LRScheduler):
         self.__dict__.update(state)
         for s, sd in zip(self._schedulers, inner):
             s.load_state_dict(sd)
+        self._restore_lrs()  # the inner ones restored their own, maybe stale, lrs
 
 
 class ReduceLROnPlateau(LRScheduler):
