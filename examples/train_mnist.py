@@ -218,6 +218,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--subset: only MNIST has a bundled subset")
     if args.batch_size < 0 or args.epochs < 1 or args.limit < 0:
         p.error("--batch-size and --limit must be >= 0, --epochs >= 1")
+    if args.stop_after is not None and args.stop_after < 1:
+        p.error(f"--stop-after must be >= 1, got {args.stop_after}")
+    if args.val == 0 and (args.early_stopping or args.schedule == "plateau"):
+        # both watch the validation loss: without a validation set there is nothing to watch
+        p.error("--val 0: --early-stopping and --schedule plateau need validation images")
+    if args.swa and args.swa_start is not None and not 0 <= args.swa_start < args.epochs:
+        p.error(f"--swa-start {args.swa_start} must be in 0..{args.epochs - 1} (--epochs "
+                f"{args.epochs}), or SWA would average nothing")
+    try:  # checked here, so a bad device fails before any data is read or folder made
+        args.device = backend.parse_device(args.device)
+    except (ValueError, RuntimeError) as exc:
+        p.error(f"--device: {exc}")
     if args.swa_start is None:
         args.swa_start = max(1, int(0.75 * args.epochs)) if args.swa else 0
     if args.swa_lr is None:

@@ -107,3 +107,21 @@ def test_every_option_trains(train_mnist, offline, tmp_path, options):
         assert result["history"][-1].get("early_stop") or len(losses) == 2
     if "--schedule" in options and options[1] in ("step", "exponential", "onecycle"):
         assert result["history"][1]["lr"] != result["history"][0]["lr"]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--device", "gpu"], "--device: bad device 'gpu'"),
+    (["--early-stopping", "--val", "0"], "need validation images"),
+    (["--schedule", "plateau", "--val", "0"], "need validation images"),
+    (["--swa", "--swa-start", "5", "--epochs", "5"], "--swa-start 5 must be in 0..4"),
+    (["--stop-after", "0"], "--stop-after must be >= 1"),
+    (["--epochs", "0"], "--epochs >= 1"),
+    (["--batch-size", "-1"], "--batch-size and --limit must be >= 0"),
+])
+def test_bad_options_are_named_before_training(train_mnist, offline, tmp_path, capsys, options,
+                                               message):
+    out = tmp_path / "never"
+    with pytest.raises(SystemExit):
+        train_mnist.main(offline + options + ["--out", str(out)])
+    assert message in capsys.readouterr().err
+    assert not out.exists()
