@@ -447,3 +447,31 @@ def test_comparisons_and_argmax_carry_no_gradient(device):
     # a mask from a comparison selects without blocking the gradient of the selected values
     (x[x > 1.5] * 2.0).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 2.0, 2.0])
+
+
+def test_pow_with_a_zero_exponent_has_a_zero_gradient_at_zero(device):
+    """d(a^b)/da = b a^(b-1) is 0 where b == 0, not 0 * 0^-1 = nan (as torch), at any order."""
+    torch = pytest.importorskip("torch")
+    a = t64([0.0, 2.0, 0.0], device, requires_grad=True)
+    b = t64([0.0, 0.0, 2.0], device, requires_grad=True)
+    ga, gb = tg.grad((a ** b).sum(), (a, b), create_graph=True)
+    ta = torch.tensor([0.0, 2.0, 0.0], dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor([0.0, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    tga, tgb = torch.autograd.grad((ta ** tb).sum(), (ta, tb), create_graph=True)
+    np.testing.assert_allclose(ga.numpy(), tga.detach().numpy())
+    np.testing.assert_allclose(gb.numpy(), tgb.detach().numpy())
+    (gga,) = tg.grad(ga.sum(), a)  # b (b-1) a^(b-2): finite here (torch gives nan at 0^0)
+    np.testing.assert_array_equal(gga.numpy(), [0.0, 0.0, 2.0])
+    x = t64([0.0, 1.0], device, requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+def test_casting_to_an_integer_dtype_cuts_the_graph(device):
+    x = t64([1.4, 2.6], device, requires_grad=True)
+    for dt in (tg.int64, "int32", tg.bool):
+        y = x.to(dt)
+        assert y.dtype == tg.Tensor([], dtype=dt).dtype
+        assert not y.requires_grad and y.is_leaf
+    np.testing.assert_array_equal(x.to(tg.int64).numpy(), [1, 2])
+    assert x.to(tg.float32).requires_grad  # float casts stay differentiable

@@ -193,7 +193,10 @@ class Tensor(TensorOps):
         out = self
         if dtype is not None:
             dt = backend.parse_dtype(dtype)
-            if dt != out.dtype:
+            if dt != out.dtype and not backend.is_floating(dt):
+                # rounding to ints/bools is piecewise constant: no gradient flows (as torch)
+                out = Tensor._make(out.data.astype(dt), out._device)
+            elif dt != out.dtype:
                 out = E.Cast.apply(out, dtype=dt)
         if device is not None:
             dev = backend.parse_device(device)

@@ -72,7 +72,13 @@ class Pow(Function):
 
     def backward(self, g):
         a, b = self.inputs
-        ga = g * b * a ** (b - 1) if self.needs_grad(0) else None
+        ga = None
+        if self.needs_grad(0):
+            # b a^(b-1) is 0 where b == 0 (as torch), not 0 * 0^-1 = nan at a == 0: the base is
+            # replaced by 1 there, so no inf appears at any order
+            zero_b = b.data == 0
+            base = where_const(~zero_b, a, 1.0) if zero_b.any() else a
+            ga = g * b * base ** (b - 1)
         # d(a^b)/db = a^b log a; where a == 0 the limit (b > 0) is 0, not 0 * -inf = nan.
         gb = None
         if self.needs_grad(1):
