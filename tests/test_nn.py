@@ -4,6 +4,7 @@ state dicts, torch-compatible layers and initialisation, gradient checks through
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -61,6 +62,18 @@ def test_shared_parameters_are_listed_once_and_plain_tensors_are_not_registered(
     assert list(h.parameters()) == []
     del h.p
     assert not hasattr(h, "p")
+
+
+def test_reassigning_a_sub_module_or_parameter_keeps_its_place():
+    # torch keeps the registration order on reassignment: replacing a named layer of a
+    # Sequential (fine-tuning a new head) must not move it to the end of the forward pass
+    seq = nn.Sequential(OrderedDict(fc1=nn.Linear(2, 3), act=nn.ReLU(), fc2=nn.Linear(3, 1)))
+    seq.fc1 = nn.Linear(2, 3)
+    assert list(seq._modules) == ["fc1", "act", "fc2"]
+    assert seq(tg.ones(4, 2)).shape == (4, 1)
+    lin = nn.Linear(2, 2)
+    lin.weight = nn.Parameter(tg.zeros(2, 2))
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
 
 
 def test_assigning_before_super_init_is_a_clear_error():

@@ -104,9 +104,11 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, (Parameter, Module)):
             params, modules, buffers = self._registries()
+            target = params if isinstance(value, Parameter) else modules
             for reg in (params, modules, buffers):
-                reg.pop(name, None)
-            (params if isinstance(value, Parameter) else modules)[name] = value
+                if reg is not target:  # a reassigned name keeps its place, as in torch
+                    reg.pop(name, None)
+            target[name] = value
         else:
             d = self.__dict__
             params, modules, buffers = (d.get("_parameters", {}), d.get("_modules", {}),
