@@ -46,6 +46,12 @@ def test_shared_parameters_are_listed_once_and_plain_tensors_are_not_registered(
     lin = nn.Linear(3, 3)
     seq = nn.Sequential(lin, nn.ReLU(), lin)
     assert len(list(seq.parameters())) == 2
+    # ...but state_dict names a shared module under each of its paths, as torch does
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [n for n, _ in seq.named_modules(remove_duplicate=False)] == ["", "0", "1", "2"]
+    copy = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3))
+    copy.load_state_dict(seq.state_dict())
+    assert np.array_equal(copy[2].weight.numpy(), lin.weight.numpy())
 
     class Holder(nn.Module):
         def __init__(self):

@@ -171,13 +171,15 @@ class Module:
         object.__setattr__(self, name, module)
 
     # --------------------------------------------------------------------- traversal
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """``(name, module)`` for this module and every descendant, each once, depth first."""
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True
+                      ) -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for this module and every descendant, depth first; a module
+        reachable by several paths comes once, unless ``remove_duplicate=False``."""
         seen: set[int] = set()
         stack: list[tuple[str, Module]] = [(prefix, self)]
         while stack:
             name, mod = stack.pop()
-            if id(mod) in seen:
+            if remove_duplicate and id(mod) in seen:
                 continue
             seen.add(id(mod))
             yield name, mod
@@ -323,9 +325,10 @@ class Module:
     # ------------------------------------------------------------------ state dict
     def state_dict(self, prefix: str = "") -> OrderedDict[str, Tensor]:
         """Parameters and persistent buffers by dotted name, detached (sharing memory), module by
-        module in torch's order. A parameter shared by two modules appears under both names."""
+        module in torch's order. A parameter or module shared by two owners appears under both
+        names."""
         out: OrderedDict[str, Tensor] = OrderedDict()
-        for mod_name, mod in self.named_modules(prefix):
+        for mod_name, mod in self.named_modules(prefix, remove_duplicate=False):
             dot = f"{mod_name}." if mod_name else ""
             for name, p in mod._parameters.items():
                 if p is not None:
