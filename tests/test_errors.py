@@ -176,6 +176,14 @@ def test_cat_stack_split_errors():
         tg.ones(3).split([1, 1])
     with pytest.raises(ValueError, match="size must be positive"):
         tg.ones(3).split(0)
+    with pytest.raises(ValueError, match="chunk: chunks must be a positive int, got 0"):
+        tg.ones(3).chunk(0)  # was a ZeroDivisionError
+
+
+def test_flatten_with_start_after_end_is_an_error():
+    with pytest.raises(ValueError, match="start_dim 2 comes after end_dim 1"):
+        tg.ones(2, 3, 4).flatten(2, 1)  # was a silent reshape to (2, 3, 1, 4)
+    assert tg.ones(2, 3, 4).flatten(1, -1).shape == (2, 12)
 
 
 def test_pad_errors():

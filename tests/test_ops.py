@@ -491,3 +491,25 @@ def test_norm_gradient_at_zero_is_zero_not_nan(device, p):
     x.norm(p=p, dim=1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy()[0], [0.0, 0.0])
     assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_clamp_with_tensor_bounds_matches_torch(device):
+    """torch accepts tensors as min/max: x gets the gradient where min <= x <= max, each bound
+    where it is taken."""
+    torch = pytest.importorskip("torch")
+    vals, lo_v, hi_v = [-1.0, 0.5, 2.0, 0.0], 0.0, [1.0, 1.0, 1.0, 0.0]
+    x = tg.tensor(vals, dtype="float64", device=device, requires_grad=True)
+    lo = tg.tensor(lo_v, dtype="float64", device=device, requires_grad=True)
+    hi = tg.tensor(hi_v, dtype="float64", device=device, requires_grad=True)
+    w = tg.tensor([1.0, 2.0, 3.0, 4.0], dtype="float64", device=device)
+    y = x.clamp(min=lo, max=hi)
+    (y * w).sum().backward()
+    tx, tlo, thi = (torch.tensor(v, dtype=torch.float64, requires_grad=True)
+                    for v in (vals, lo_v, hi_v))
+    ty = tx.clamp(min=tlo, max=thi)
+    (ty * torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)).sum().backward()
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    for ours, theirs in ((x, tx), (lo, tlo), (hi, thi)):
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    b = tg.tensor(0.1, dtype="float64", device=device, requires_grad=True)
+    assert tg.gradcheck(lambda a, b: a.clamp(min=b), (x.detach().requires_grad_(), b))

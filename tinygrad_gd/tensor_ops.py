@@ -99,6 +99,17 @@ class TensorOps:
         """Clip to ``[min, max]``; the gradient passes where ``min <= x <= max`` (as torch)."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
+        from .tensor import Tensor
+
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            # tensor bounds (torch allows them): the gradient goes to x where min <= x <= max
+            # and to the bound that is taken elsewhere
+            out = self
+            if min is not None:
+                out = where(out < min, min, out)
+            if max is not None:
+                out = where(out > max, max, out)
+            return out
         x = self.data
         keep = np.ones((), dtype=bool) if backend.xp_of(x) is np else backend.xp_of(x).ones(
             (), dtype=bool)
@@ -210,6 +221,9 @@ class TensorOps:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = start_dim % self.ndim, end_dim % self.ndim
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"for {self.ndim} dimensions")
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
     def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
@@ -296,6 +310,8 @@ class TensorOps:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         """Split into ``chunks`` pieces of (nearly) equal size along ``dim``."""
+        if not isinstance(chunks, int) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
         return self.split(max(1, -(-self.shape[dim] // chunks)), dim)
 
 
