@@ -45,6 +45,16 @@ def test_state_dict_file_is_a_plain_npz_readable_by_numpy(tmp_path):
         np.testing.assert_array_equal(f["0.weight"], net[0].weight.numpy())
 
 
+def test_keys_ending_in_npy_do_not_overwrite_other_arrays(tmp_path):
+    # np.savez stores "w" as the member "w.npy": a key "w.npy" must not land on the same member
+    path = tmp_path / "ckpt.npz"
+    tg.save({"w.npy": tg.ones(2), "w": tg.zeros(2), "v": tg.full((2,), 2.0),
+             "v.npy": tg.full((2,), 3.0)}, path)
+    back = tg.load(path)
+    assert {k: v.tolist() for k, v in back.items()} == {
+        "w.npy": [1.0, 1.0], "w": [0.0, 0.0], "v": [2.0, 2.0], "v.npy": [3.0, 3.0]}
+
+
 def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path):
     path = tmp_path / "ckpt.npz"
     tg.save({"a": tg.ones(2)}, path)

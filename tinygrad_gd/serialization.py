@@ -53,7 +53,8 @@ def _encode(obj: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
             raise TypeError(f"save: the array at {path or '<root>'!r} has dtype {host.dtype}; "
                             "only bool, integer and floating arrays can be saved")
         name = path or "root"
-        while name in arrays or name == _META:
+        # np.savez adds ".npy" to a name unless it has it: "w.npy" and "w" would share a member
+        while name in arrays or name == _META or name.endswith(".npy"):
             name += "_"
         arrays[name] = host
         return {"kind": kind, "name": name}
