@@ -513,3 +513,13 @@ def test_clamp_with_tensor_bounds_matches_torch(device):
         np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
     b = tg.tensor(0.1, dtype="float64", device=device, requires_grad=True)
     assert tg.gradcheck(lambda a, b: a.clamp(min=b), (x.detach().requires_grad_(), b))
+
+
+def test_clamp_of_an_int_tensor_with_a_float_bound_gives_floats(device):
+    """torch promotes: clamp(int, 1.5) is float (it used to clip in int64 and lose the 1.5)."""
+    x = tg.tensor([1, 2, 3], device=device)
+    y = x.clamp(min=1.5, max=2.5)
+    assert y.dtype == tg.float32
+    np.testing.assert_array_equal(y.numpy(), [1.5, 2.0, 2.5])
+    z = x.clamp(0, 2)
+    assert z.dtype == tg.int64 and z.tolist() == [1, 2, 2]

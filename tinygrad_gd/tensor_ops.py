@@ -110,6 +110,9 @@ class TensorOps:
             if max is not None:
                 out = where(out > max, max, out)
             return out
+        if not backend.is_floating(self.dtype) and any(
+                isinstance(v, float) for v in (min, max)):
+            return self._as_float().clamp(min, max)  # a float bound gives floats (as torch)
         x = self.data
         keep = np.ones((), dtype=bool) if backend.xp_of(x) is np else backend.xp_of(x).ones(
             (), dtype=bool)
