@@ -68,6 +68,10 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path):
     tg.save({"a": tg.zeros(2)}, path)  # overwrite in place
     np.testing.assert_array_equal(tg.load(path)["a"].numpy(), [0.0, 0.0])
     assert os.listdir(tmp_path) == ["ckpt.npz"]
+    # the checkpoint has the mode of a normally created file, not the temporary file's 0600
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_truncated_file_gives_a_clear_error(tmp_path):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 import zipfile
 from typing import Any
 
@@ -92,9 +92,11 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     arrays[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    # not mkstemp: its file is private (0600), and the checkpoint would keep that mode after
+    # the rename; a file opened normally gets the permissions the user's umask gives
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{uuid.uuid4().hex}.npz")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
