@@ -81,6 +81,19 @@ def test_grad_with_respect_to_a_non_leaf(device):
     np.testing.assert_allclose(gx.numpy(), 18 * x.numpy())
 
 
+def test_grad_with_an_input_named_twice(device):
+    """As torch: each occurrence gets the gradient (a non-leaf named twice used to raise
+    "input 0 was not used")."""
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    h = x * 3.0
+    y = (h * h).sum()
+    g1, g2, gx, gx2 = tg.grad(y, [h, h, x, x])
+    for g in (g1, g2):
+        np.testing.assert_allclose(g.numpy(), 2 * h.numpy())
+    for g in (gx, gx2):
+        np.testing.assert_allclose(g.numpy(), 18 * x.numpy())
+
+
 def test_grad_of_several_outputs_with_grad_outputs(device):
     x = t64([1.0, 2.0], device, requires_grad=True)
     (g,) = tg.grad([x * x, x.sum()], x, grad_outputs=[t64([1.0, 1.0], device), t64(2.0, device)])

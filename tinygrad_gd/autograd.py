@@ -242,11 +242,11 @@ def run_backward(
         grads[fn] = grads[fn] + g if fn in grads else g
         root_fns.append(fn)
     counts = _topological_counts(root_fns)
-    captured_fns: dict[Function, int] = {}
+    captured_fns: dict[Function, list[int]] = {}  # a tensor may be asked for more than once
     if capture is not None:
         for i, t in enumerate(capture):
             if t._ctx is not None:
-                captured_fns[t._ctx] = i
+                captured_fns.setdefault(t._ctx, []).append(i)
     results: list[Tensor | None] = [None] * len(capture) if capture is not None else []
 
     ready = [fn for fn in dict.fromkeys(root_fns) if counts[fn] == 0]
@@ -257,7 +257,8 @@ def run_backward(
             visited.append(fn)
             grad = grads.pop(fn, None)
             if fn in captured_fns:
-                results[captured_fns[fn]] = grad
+                for i in captured_fns[fn]:
+                    results[i] = grad
             if grad is None:  # nothing reached this node: just release its parents' counts
                 input_grads: Any = (None,) * len(fn.edges)
             else:
