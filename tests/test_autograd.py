@@ -232,6 +232,18 @@ def test_in_place_add_on_a_non_leaf_inside_a_graph(device):
     np.testing.assert_allclose(y.grad.numpy(), xv)
 
 
+def test_in_place_op_inside_a_graph_cannot_change_the_shape(device):
+    """As outside a graph (and in torch): the result must broadcast to self's shape; it used to
+    silently turn h into a (3, 2) tensor."""
+    h = t64([1.0, 2.0], device, requires_grad=True) * 1.0
+    with pytest.raises(ValueError, match=r"in-place add_ of \(2,\).*result would have shape "
+                                         r"\(3, 2\)"):
+        h.add_(tg.ones(3, 2, dtype="float64", device=device, requires_grad=True))
+    assert h.shape == (2,) and h.version == 0
+    h += t64([[1.0, 1.0]], device, requires_grad=True)[0]  # a same-shape update still works
+    assert h.shape == (2,)
+
+
 def test_setitem_inside_a_graph(device):
     x = t64([1.0, 2.0, 3.0], device, requires_grad=True)
     v = t64(5.0, device, requires_grad=True)

@@ -448,7 +448,12 @@ class Tensor(TensorOps):
         if self._check_inplace(other):
             op = {"add": Tensor.__add__, "sub": Tensor.__sub__, "mul": Tensor.__mul__,
                   "div": Tensor.__truediv__}[name]
-            return self._rebase(op(self._snapshot(), other))
+            new = op(self._snapshot(), other)
+            if new.shape != self.shape:  # as outside a graph: an in-place op keeps the shape
+                raise ValueError(f"in-place {name}_ of {self.shape} {self.dtype} with "
+                                 f"{other.shape} {other.dtype}: the result would have shape "
+                                 f"{new.shape}")
+            return self._rebase(new)
         if other._device != self._device:
             raise RuntimeError(f"in-place {name}_: tensors on {self._device} and {other._device}")
         xp = backend.xp_of(self.data)
