@@ -1,6 +1,6 @@
 """The gallery: every picture tinygrad_gd.viz draws, written to docs/images/.
 
-    python examples/gallery.py                 # all pictures (about a minute on a laptop)
+    python examples/gallery.py                 # all pictures (seconds; --out DIR elsewhere)
     python examples/gallery.py --only graphs   # one group: graphs, history, schedules,
                                                # landscape, trajectories, hessian
 

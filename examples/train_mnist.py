@@ -17,7 +17,7 @@ with the list of differences; ``--epochs`` may grow unless the schedule or SWA d
 
 MNIST is found as ``tinygrad_gd.data.MNIST`` finds it (``--data-root``, ``$TINYGRAD_GD_DATA``, the
 cache, a download); offline with nothing found it trains on the bundled 5,000-image subset.
-Inputs are normalised with MNIST's mean and std (``MNIST.as_arrays``). ``--plateau`` schedules and
+Inputs are normalised with MNIST's mean and std (``MNIST.as_arrays``). ``--schedule plateau`` and
 ``--early-stopping`` watch the loss on a validation set held out from the end of the training set
 (``--val``, default 10% of it when either is on), never the test set.
 """
