@@ -214,6 +214,20 @@ def test_cross_entropy_is_stable_for_huge_logits():
     np.testing.assert_allclose(logits.grad.numpy()[1], [0.0, 0.5, -0.5], atol=1e-6)
 
 
+@pytest.mark.parametrize("loss", [
+    lambda x, t: F.cross_entropy(x, t),
+    lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1),
+    lambda x, t: F.nll_loss(x.log_softmax(1), t),
+])
+def test_mean_loss_of_a_batch_whose_labels_are_all_ignored_is_nan_with_zero_gradient(loss):
+    # torch's answer (0 / 0 kept rows), not a ZeroDivisionError: a fully padded batch happens
+    x = tg.randn(3, 4, requires_grad=True)
+    out = loss(x, tg.tensor([-100, -100, -100]))
+    out.backward()
+    assert np.isnan(out.item())
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
+
+
 def test_cross_entropy_third_derivative_through_the_fused_primitive():
     # reverse-over-reverse twice: d/dx of (v^T H(x) u), checked by finite differences
     x = tg.randn(2, 3, dtype="float64", requires_grad=True)

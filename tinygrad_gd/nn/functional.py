@@ -371,7 +371,10 @@ def _weighted(loss: Tensor, rows: Tensor, labels: Tensor, keep: Any, weight: Ten
         loss = loss * (1.0 - label_smoothing) + smooth * label_smoothing * rows._const(
             keep.astype(rows.dtype) if keep is not None else xp.ones_like(w))
     if reduction == "mean":
-        return loss.sum() * (1.0 / float(w.sum()))
+        total = float(w.sum())
+        if total == 0.0:  # every label ignored: torch's 0 / 0, with a zero gradient
+            return loss.sum() * 0.0 + float("nan")
+        return loss.sum() * (1.0 / total)
     return _reduce(loss.reshape(shape), reduction, name)
 
 
