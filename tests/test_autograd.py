@@ -244,6 +244,24 @@ def test_in_place_op_inside_a_graph_cannot_change_the_shape(device):
     assert h.shape == (2,)
 
 
+def test_fill_and_zero_inside_a_graph_cut_the_old_gradient(device):
+    """fill_/zero_ on a non-leaf replace its value, so no gradient reaches what it was made of
+    (they used to write the memory but keep the old node: w.grad was 1, torch gives 0)."""
+    torch = pytest.importorskip("torch")
+    for method, args in (("fill_", (2.0,)), ("zero_", ())):
+        w = t64([1.0, 2.0, 3.0], device, requires_grad=True)
+        y = w * 1.0
+        getattr(y, method)(*args)
+        assert y.requires_grad
+        (y * w).sum().backward()
+        tw = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+        ty = tw * 1.0
+        getattr(ty, method)(*args)
+        (ty * tw).sum().backward()
+        np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+        np.testing.assert_array_equal(w.grad.numpy(), tw.grad.numpy())
+
+
 def test_setitem_inside_a_graph(device):
     x = t64([1.0, 2.0, 3.0], device, requires_grad=True)
     v = t64(5.0, device, requires_grad=True)

@@ -499,7 +499,9 @@ class Tensor(TensorOps):
 
     def fill_(self, value: float) -> Tensor:
         """Set every element to ``value``, in place."""
-        self._check_inplace()
+        if self._check_inplace():
+            # recorded like copy_: the old value gets a zero gradient (not the old node's)
+            return self.copy_(value)
         self.data.fill(value)
         self._version[0] += 1
         return self
