@@ -80,6 +80,15 @@ def test_restores_a_list_of_tensors_and_round_trips_through_save(tmp_path):
     assert s2.best == 1.0 and s2.best_epoch == 0
 
 
+def test_stopping_before_any_improvement_keeps_the_weights_instead_of_raising():
+    # the metric was NaN from the first epoch: there is no best to restore, and step() must
+    # still say "stop" rather than fail with "pass the model to step()" (it was passed)
+    w = tg.ones(2, requires_grad=True)
+    stopper = optim.EarlyStopping(patience=1)
+    assert stopper.step(float("nan"), [w]) is True
+    assert w.tolist() == [1.0, 1.0] and stopper.best_state is None
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="patience"):
         optim.EarlyStopping(patience=-1)

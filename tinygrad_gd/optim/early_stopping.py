@@ -96,7 +96,9 @@ class EarlyStopping:
             self.num_bad_epochs += 1
         if self.num_bad_epochs and self.num_bad_epochs >= self.patience:
             self.should_stop = True
-        if self.should_stop and self.restore_best and model is not None:
+        # no best_state: the metric never improved (NaN from the start); nothing to restore
+        if (self.should_stop and self.restore_best and model is not None
+                and self.best_state is not None):
             self.restore(model)
         return self.should_stop
 
