@@ -218,6 +218,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--subset: only MNIST has a bundled subset")
     if args.batch_size < 0 or args.epochs < 1 or args.limit < 0:
         p.error("--batch-size and --limit must be >= 0, --epochs >= 1")
+    if args.seed < 0:
+        p.error(f"--seed must be >= 0, got {args.seed}")
     if args.stop_after is not None and args.stop_after < 1:
         p.error(f"--stop-after must be >= 1, got {args.stop_after}")
     if args.val == 0 and (args.early_stopping or args.schedule == "plateau"):

@@ -291,6 +291,12 @@ def test_loader_generic_dataset_ragged_items():
         data.DataLoader(ragged, batch_size=2)
 
 
+@pytest.mark.parametrize("bad", [-1, 1.5, "0"])
+def test_loader_bad_seed(bad):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        data.DataLoader(_toy(), batch_size=2, shuffle=True, seed=bad)
+
+
 def test_tensor_dataset_mismatched_lengths():
     with pytest.raises(ValueError, match="first dimensions differ"):
         data.TensorDataset(tg.zeros(3, 2), tg.zeros(4))

@@ -111,6 +111,9 @@ class DataLoader:
         self.shuffle, self.drop_last, self.transform = shuffle, drop_last, transform
         if seed is None:
             seed = int(backend.generators.get("cpu").integers(2**62))
+        elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            # checked here: NumPy's seeding would only fail at the first shuffled epoch
+            raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
         self.seed = int(seed)
         self.epoch = 0
 
