@@ -523,3 +523,21 @@ def test_clamp_of_an_int_tensor_with_a_float_bound_gives_floats(device):
     np.testing.assert_array_equal(y.numpy(), [1.5, 2.0, 2.5])
     z = x.clamp(0, 2)
     assert z.dtype == tg.int64 and z.tolist() == [1, 2, 2]
+
+
+def test_softplus_derivatives_at_zero_match_torch(device):
+    """softplus'(0) = 1/2 and softplus''(0) = 1/4 (the relu + |x| form gave a slope of 0 there)."""
+    torch = pytest.importorskip("torch")
+    vals = [-30.0, -1.0, 0.0, 0.0, 1.0, 19.0, 30.0]
+    for beta, threshold in ((1.0, 20.0), (2.0, 5.0)):
+        x = tg.tensor(vals, dtype="float64", device=device, requires_grad=True)
+        (g,) = tg.grad(x.softplus(beta, threshold).sum(), x, create_graph=True)
+        (gg,) = tg.grad(g.sum(), x)
+        t = torch.tensor(vals, dtype=torch.float64, requires_grad=True)
+        (tgr,) = torch.autograd.grad(torch.nn.functional.softplus(t, beta, threshold).sum(), t,
+                                     create_graph=True)
+        (tgg,) = torch.autograd.grad(tgr.sum(), t)
+        np.testing.assert_allclose(g.numpy(), tgr.detach().numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-9, atol=1e-15)
+    assert tg.gradgradcheck(lambda t: t.softplus(), tg.tensor([0.0, -0.5, 0.5], dtype="float64",
+                                                             device=device, requires_grad=True))

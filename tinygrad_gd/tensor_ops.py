@@ -137,7 +137,10 @@ class TensorOps:
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
         """log(1 + exp(beta x)) / beta, linear above ``threshold`` (as torch)."""
         bx = self * beta
-        smooth = (bx.relu() + (1.0 + (-bx.abs()).exp()).log()) * (1.0 / beta)
+        # log(1 + e^z) for z < 0, z + log(1 + e^-z) otherwise: both exact and overflow-free, so
+        # every derivative is right, at 0 too (relu + log(1 + e^-|z|) had slope 0 there, not 1/2)
+        neg = bx.data < 0
+        smooth = (where(neg, 0.0, bx) + (1.0 + where(neg, bx, -bx).exp()).log()) * (1.0 / beta)
         return where(bx.data > threshold, self, smooth)
 
     def maximum(self, other: Any) -> Tensor:
