@@ -308,6 +308,22 @@ def test_dropout_is_seeded_scaled_and_off_in_eval():
     assert F.dropout(x, 0.3, training=False) is x
 
 
+@pytest.mark.parametrize("args", [(2,), (3, 1, 1), (2, 1, 0)])
+def test_max_pool_propagates_nan_and_routes_its_gradient_to_it_as_torch(args):
+    # a NaN never compares equal to the window's (NaN) maximum: the overlapping-window path
+    # returned the last tap's value instead, hiding the NaN from the loss
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 4))
+    x[0, 0, 1, 1] = np.nan
+    xt, X = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = F.max_pool2d(xt, *args), torch.nn.functional.max_pool2d(X, *args)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())  # NaNs compare equal
+    g = np.random.default_rng(1).standard_normal(out.shape)
+    out.backward(tg.tensor(g))
+    expected.backward(torch.tensor(g))
+    np.testing.assert_allclose(xt.grad.numpy(), X.grad.numpy())
+
+
 @pytest.mark.parametrize("args", [(2,), (2, 2, 0), (3, 1, 1), (2, 1, 0)])
 def test_max_pool_ties_route_the_gradient_to_the_first_maximum_as_torch(args):
     torch = pytest.importorskip("torch")

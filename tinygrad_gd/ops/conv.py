@@ -156,9 +156,15 @@ def first_argmax(cols, axis: int):
     xp = backend.xp_of(cols)
     best = cols.max(axis=axis, keepdims=True)
     index = xp.zeros(best.shape, dtype=xp.intp)
+    # a NaN is the maximum of its window (as torch) but never equals it: match it by NaN-ness
+    # too, checked only when a NaN is there (one pass over the small output)
+    has_nan = backend.is_floating(best.dtype) and bool(xp.isnan(best).any())
     still_missing = None
     for t in range(cols.shape[axis] - 1):
-        miss = xp.take(cols, [t], axis=axis) != best
+        tap = xp.take(cols, [t], axis=axis)
+        miss = tap != best
+        if has_nan:
+            miss &= tap == tap
         still_missing = miss if still_missing is None else still_missing & miss
         index += still_missing
     return index
@@ -190,9 +196,13 @@ def window_max(x, kernel: Pair):
     # index of the first maximum = how many leading taps miss it; counted with boolean
     # arithmetic (masked writes such as copyto(where=) are ~10x slower here)
     index = xp.zeros_like(best, dtype=xp.int8 if len(taps) < 128 else xp.int64)  # same order
+    has_nan = backend.is_floating(best.dtype) and bool(xp.isnan(best).any())  # see first_argmax
     still_missing = None
     for _, (i, j) in taps[:-1]:
-        miss = _tap(x, i, j, kernel, out_hw) != best
+        tap = _tap(x, i, j, kernel, out_hw)
+        miss = tap != best
+        if has_nan:
+            miss &= tap == tap
         still_missing = miss if still_missing is None else still_missing & miss
         index += still_missing
     return best, index
