@@ -219,6 +219,8 @@ def test_scheduler_state_dict_resumes():
     lambda o: S.CosineAnnealingLR(o, T_max=10),
     lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.5, total_iters=2), S.ExponentialLR(o, 0.5)],
                              milestones=[2]),
+    lambda o: S.OneCycleLR(o, BASE, total_steps=20),
+    lambda o: S.CyclicLR(o, 0.01, BASE, step_size_up=4),
 ])
 def test_resumed_scheduler_restores_the_lr_of_the_next_optimizer_step(make):
     # Built after the optimizer's state was loaded, the new scheduler's step 0 writes the
@@ -235,6 +237,8 @@ def test_resumed_scheduler_restores_the_lr_of_the_next_optimizer_step(make):
     sched2 = make(opt2)
     sched2.load_state_dict(sched.state_dict())
     assert [g["lr"] for g in opt2.param_groups] == expected == sched2.get_last_lr()
+    # the cycling schedulers' momentum too
+    assert [g["momentum"] for g in opt2.param_groups] == [g["momentum"] for g in opt.param_groups]
     sched.step()
     sched2.step()
     assert sched2.get_last_lr() == sched.get_last_lr()

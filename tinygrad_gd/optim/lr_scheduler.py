@@ -364,6 +364,11 @@ class CyclicLR(LRScheduler):
         super().load_state_dict(state_dict)
         self.scale_fn_custom = fn
 
+    def _restore_lrs(self) -> None:
+        super()._restore_lrs()
+        if self.cycle_momentum:  # get_lr sets the momentum of the current step as it goes
+            self.get_lr()
+
 
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith & Topin, 2018), stepped once per batch, ``total_steps`` in all.
@@ -455,6 +460,11 @@ class OneCycleLR(LRScheduler):
         if self.cycle_momentum:
             _set_momentum(self.optimizer, self.use_beta1, moms)
         return lrs
+
+    def _restore_lrs(self) -> None:
+        super()._restore_lrs()
+        if self.cycle_momentum:  # get_lr sets the momentum of the current step as it goes
+            self.get_lr()
 
 
 class SequentialLR(LRScheduler):
