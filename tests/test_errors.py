@@ -241,6 +241,22 @@ def test_scalar_conversions_of_many_elements():
         tg.ones(2).item()
     with pytest.raises(RuntimeError, match="truth value of a tensor with 2 elements is ambiguous"):
         bool(tg.ones(2))
+    with pytest.raises(ValueError, match="one element"):
+        float(tg.ones(2))
+    with pytest.raises(TypeError, match="only 0-d integer tensors can be used as a Python index"):
+        [1, 2][tg.tensor(1.0)]
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{tg.ones(2):.2f}"
+
+
+def test_python_scalar_conversions_of_one_element():
+    """float(loss), int(t), f"{loss:.3f}" and list[index_tensor] work, as in torch (they were
+    TypeErrors)."""
+    assert float(tg.tensor([2.5])) == 2.5 and isinstance(float(tg.tensor(2.5)), float)
+    assert int(tg.tensor(3.7)) == 3 and int(tg.tensor([4])) == 4
+    assert [10, 20, 30][tg.tensor(1)] == 20 and list(range(tg.tensor(3))) == [0, 1, 2]
+    assert f"{tg.tensor(2.5, dtype='float64'):.3f}" == "2.500"
+    assert f"{tg.tensor(1.0)}" == repr(tg.tensor(1.0))
 
 
 def test_factory_errors():

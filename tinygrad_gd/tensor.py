@@ -130,6 +130,23 @@ class Tensor(TensorOps):
                 "use .any() or .all()")
         return bool(self.item())
 
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.ndim != 0:
+            raise TypeError(f"only 0-d integer tensors can be used as a Python index, got shape "
+                            f"{self.shape} and dtype {self.dtype}")
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if spec and self.ndim == 0:  # f"{loss:.4f}" works on 0-d tensors, as in torch
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="Tensor(")
         extra = f", dtype={self.dtype}"
