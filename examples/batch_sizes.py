@@ -29,6 +29,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
+    if args.epochs < 1:
+        parser.error(f"--epochs must be >= 1, got {args.epochs}")
     (x, y), (xt, yt) = mnist_arrays()
     print(f"MLP 784-256-256-10, {len(y)} training images, {args.epochs} epochs of plain SGD; "
           f"accuracy on {len(yt)} test images")
