@@ -295,6 +295,18 @@ def test_bad_input_errors_name_the_problem(fn, message):
         fn()
 
 
+def test_pad_named_by_the_same_padding_error_exists_and_matches_torch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="F.pad"):
+        F.conv2d(tg.ones(1, 1, 4, 4), tg.ones(1, 1, 2, 2), padding="same")
+    x = np.arange(12.0).reshape(1, 3, 4)
+    np.testing.assert_array_equal(F.pad(tg.tensor(x), (1, 2, 0, 1), value=-1.0).numpy(),
+                                  torch.nn.functional.pad(torch.tensor(x), (1, 2, 0, 1),
+                                                          value=-1.0).numpy())
+    with pytest.raises(NotImplementedError, match="constant"):
+        F.pad(tg.tensor(x), (1, 1), mode="reflect")
+
+
 def test_dropout_is_seeded_scaled_and_off_in_eval():
     x = tg.ones(200, 50)
     tg.manual_seed(7)

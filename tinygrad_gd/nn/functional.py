@@ -25,7 +25,7 @@ from ..ops.fused import CrossEntropy, WeightColumns
 from ..ops.fused import Linear as _Linear
 from ..tensor import Tensor
 
-__all__ = ["linear", "conv2d", "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "relu",
+__all__ = ["linear", "conv2d", "pad", "max_pool2d", "avg_pool2d", "dropout", "batch_norm", "relu",
            "leaky_relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax", "cross_entropy",
            "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "multi_margin_loss"]
@@ -146,6 +146,21 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A
     # (O, Ho*Wo*N) -> (N, O, Ho, Wo) is a view: the data stays batch-last, which the next
     # layer's im2col and this layer's backward both read without copying (see ops/conv.py)
     return out.reshape(o, ho, wo, n).permute(3, 0, 1, 2)
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant",  # noqa: A002
+        value: float = 0.0) -> Tensor:
+    """Constant padding in torch's order: ``(left, right)`` of the last dimension, then the one
+    before (``Tensor.pad``); only ``mode="constant"`` is implemented.
+
+    >>> import tinygrad_gd as tg
+    >>> from tinygrad_gd.nn import functional as F
+    >>> F.pad(tg.ones(1, 2), (1, 0), value=5.0).tolist()
+    [[5.0, 1.0, 1.0]]
+    """
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    return input.pad(pad, value)
 
 
 def _pool_args(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # noqa: A002
