@@ -262,6 +262,12 @@ def test_python_scalar_conversions_of_one_element():
 def test_factory_errors():
     with pytest.raises(ValueError, match="size must be non-negative integers"):
         tg.zeros(-1, 2)
+    with pytest.raises(ValueError, match="arange: step must be nonzero"):
+        tg.arange(0, 5, 0)  # was a ZeroDivisionError
+    with pytest.raises(TypeError, match="randn: dtype must be floating point, got int64"):
+        tg.randn(2, dtype="int64")  # rand used to return zeros silently
+    with pytest.raises(TypeError, match="rand: dtype must be floating point"):
+        tg.rand(2, dtype="int32")
     with pytest.raises(ValueError, match=r"randint: high \(2\) must be greater than low \(5\)"):
         tg.randint(5, 2, size=(3,))
     with pytest.raises(ValueError, match="clamp: give at least one of min and max"):
@@ -270,3 +276,22 @@ def test_factory_errors():
         tg.ones(2).gelu(approximate="fast")
     with pytest.raises(ValueError, match="norm: unsupported order p=-1"):
         tg.ones(2).norm(p=-1)
+
+
+def test_full_takes_its_dtype_from_the_fill_value():
+    """As torch: an int fill gives int64, a bool fill bool (both were float32)."""
+    assert tg.full((2,), 3).dtype == tg.int64 and tg.full((2,), 3).tolist() == [3, 3]
+    assert tg.full((2,), True).dtype == tg.bool
+    assert tg.full((2,), 3.0).dtype == tg.float32
+    assert tg.full((2,), 3, dtype="float64").dtype == tg.float64
+
+
+def test_transpose_and_expand_dim_errors():
+    with pytest.raises(IndexError, match="transpose: dim 2 out of range for 2 dimensions"):
+        tg.ones(2, 3).transpose(0, 2)  # was "list index out of range"
+    assert tg.tensor(1.0).transpose(0, -1).shape == ()
+    with pytest.raises(ValueError, match=r"expand: cannot expand shape \(2,\) to \(-1, 2\)"):
+        tg.ones(2).expand(-1, 2)  # a -1 in a new leading dimension was silently taken as 2
+    with pytest.raises(ValueError, match="expand: cannot expand shape"):
+        tg.ones(2, 3).expand(3)
+    assert tg.ones(2, 1).expand(3, -1, 4).shape == (3, 2, 4)

@@ -76,7 +76,10 @@ def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
 
 def full(size: Sequence[int], fill_value: float, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``fill_value``."""
+    """A tensor filled with ``fill_value``; its dtype follows the value when not given (float32,
+    int64 or bool, as torch)."""
+    if dtype is None and isinstance(fill_value, (bool, int, np.bool_, np.integer)):
+        dtype = bool if isinstance(fill_value, (bool, np.bool_)) else int64
     return _new("full", (tuple(size),), dtype, device, requires_grad, value=fill_value)
 
 
@@ -93,6 +96,8 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     """Evenly spaced values in ``[start, end)``; int64 when all arguments are ints."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
     dev = backend.parse_device(device)
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
@@ -114,6 +119,8 @@ def _random(kind: str, size: tuple, dtype: Any, device: Any, requires_grad: bool
             **kw: Any) -> Tensor:
     dev = backend.parse_device(device)
     dt = backend.parse_dtype(dtype) if dtype is not None else float32
+    if kind != "randint" and not backend.is_floating(dt):
+        raise TypeError(f"{kind}: dtype must be floating point, got {dt} (use randint for ints)")
     gen = backend.generators.get(dev)
     shape = _shape(size)
     if kind == "rand":

@@ -261,6 +261,9 @@ class TensorOps:
         """torch's ``expand``: like ``broadcast_to``, with -1 keeping a dimension's size."""
         sizes = _shape_arg(sizes)
         lead = len(sizes) - self.ndim
+        if lead < 0 or any(s == -1 for s in sizes[:lead]):
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes} (give at least "
+                             f"{self.ndim} sizes, and -1 only for existing dimensions)")
         shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
         return self.broadcast_to(shape)
 
@@ -274,6 +277,11 @@ class TensorOps:
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
         """Swap two dimensions."""
         axes = list(range(self.ndim))
+        for d in (dim0, dim1):
+            if not -max(self.ndim, 1) <= d < max(self.ndim, 1):
+                raise IndexError(f"transpose: dim {d} out of range for {self.ndim} dimensions")
+        if self.ndim == 0:
+            return self
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return M.Permute.apply(self, axes=tuple(axes))
 
