@@ -257,6 +257,8 @@ def test_python_scalar_conversions_of_one_element():
     assert [10, 20, 30][tg.tensor(1)] == 20 and list(range(tg.tensor(3))) == [0, 1, 2]
     assert f"{tg.tensor(2.5, dtype='float64'):.3f}" == "2.500"
     assert f"{tg.tensor(1.0)}" == repr(tg.tensor(1.0))
+    # and so does a tensor made from a list of 0-d tensors (as torch.tensor([t1, t2]))
+    assert tg.tensor([tg.tensor(1.0), tg.tensor(2.0)]).tolist() == [1.0, 2.0]
 
 
 def test_factory_errors():
