@@ -325,6 +325,23 @@ def test_bad_hyperparameters_raise_value_error(make, match):
         make([tg.ones(2, requires_grad=True)])
 
 
+def test_a_step_after_the_parameters_became_float64_is_computed_in_float64():
+    # the scratch buffers are cached per parameter: model.double() after the first step must
+    # not leave the update computed in the old float32 scratch
+    w = tg.nn.Parameter(tg.tensor([1.0, 2.0]))
+    opt = optim.SGD([w], lr=1e-3)
+    w.grad = tg.ones(2)
+    opt.step()
+    with tg.no_grad():
+        w.data = w.data.astype(np.float64)
+    g = np.array([0.1234567890123, 0.9876543210987])
+    start = w.numpy().copy()
+    w.grad = tg.tensor(g)
+    opt.step()
+    assert w.dtype == np.float64
+    np.testing.assert_allclose(w.numpy(), start - 1e-3 * g, rtol=0, atol=1e-15)
+
+
 def test_bad_parameters_raise_clear_errors():
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.SGD([], lr=0.1)

@@ -34,7 +34,8 @@ class _FirstOrder(Optimizer):
         parameter would not. Each parameter's view of it is made once.
         """
         view = self._views.get((id(p), k))
-        if view is not None:
+        # the parameter may have been cast (model.double()) since the view was made
+        if view is not None and view.dtype == p.data.dtype and view.shape == p.data.shape:
             return view
         key = (k, p.data.dtype, p.device)
         buf = self._scratch.get(key)
