@@ -169,6 +169,24 @@ def test_gradients_accumulate_over_repeated_indices(device):
     np.testing.assert_allclose(m.grad.numpy(), [[0, 0, 1], [0, 0, 2]])
 
 
+def test_indexing_with_an_empty_list_and_a_0d_mask(device):
+    """As torch: x[[]] is empty (it was an error: [] became a float64 index) and x[mask0d] adds
+    an axis, empty when False (it was NumPy's "Calling nonzero on 0d arrays")."""
+    x = t64(np.ones((2, 3)), device, requires_grad=True)
+    cases = [([], (0, 3), 0.0), ((slice(None), []), (2, 0), 0.0),
+             (tg.tensor(True, device=device), (1, 2, 3), 2.0),
+             (tg.tensor(False, device=device), (0, 2, 3), 0.0)]
+    for index, shape, grad in cases:
+        x.grad = None
+        y = x[index]
+        assert y.shape == shape
+        (y * 2.0).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), grad))
+    h = x * 1.0
+    h[tg.tensor(True, device=device)] = 5.0
+    np.testing.assert_array_equal(h.numpy(), np.full((2, 3), 5.0))
+
+
 def test_diamond_graph(device):
     x = t64([0.3, -1.2], device, requires_grad=True)
     y = x * 2.0

@@ -602,13 +602,16 @@ def normalize_index(index: Any, xp: Any) -> tuple:
             item = item.data
         elif isinstance(item, (list, range)):
             item = xp.asarray(item)
+            if item.size == 0:  # x[[]] selects nothing (asarray([]) would be float64)
+                item = item.astype(np.int64)
         elif isinstance(item, (np.integer,)):
             item = int(item)
         if backend.is_array(item):
-            if item.dtype == np.bool_:
+            if item.dtype == np.bool_ and item.ndim:
                 out.extend(item.nonzero())
                 continue
-            if item.dtype.kind not in "iu":
+            # a 0-d mask (x[True] adds an axis, x[False] an empty one) has no nonzero(): kept
+            if item.dtype.kind not in "iub":
                 raise IndexError(
                     f"tensors used as indices must be integer or bool, got {item.dtype}")
         elif isinstance(item, bool):
