@@ -541,3 +541,17 @@ def test_softplus_derivatives_at_zero_match_torch(device):
         np.testing.assert_allclose(gg.numpy(), tgg.numpy(), rtol=1e-9, atol=1e-15)
     assert tg.gradgradcheck(lambda t: t.softplus(), tg.tensor([0.0, -0.5, 0.5], dtype="float64",
                                                              device=device, requires_grad=True))
+
+
+def test_logsumexp_and_softmax_of_empty_tensors_match_torch(device):
+    """An empty reduction gives -inf (log of an empty sum), as torch; it was NumPy's "zero-size
+    array to reduction operation maximum" error."""
+    torch = pytest.importorskip("torch")
+    for shape, dim in (((0,), 0), ((0, 3), 0), ((0, 3), 1), ((2, 0), 1)):
+        x = tg.zeros(*shape, dtype="float64", device=device, requires_grad=True)
+        t = torch.zeros(*shape, dtype=torch.float64)
+        np.testing.assert_array_equal(x.logsumexp(dim).numpy(), t.logsumexp(dim).numpy())
+        assert x.softmax(dim).shape == x.log_softmax(dim).shape == shape
+        with np.errstate(divide="ignore"):
+            x.logsumexp(dim).sum().backward()
+        assert x.grad.shape == shape

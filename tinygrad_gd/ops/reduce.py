@@ -126,7 +126,7 @@ def std(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim
 def logsumexp(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
     # Shift by the (constant) max for stability; the shift cancels in the gradient.
-    m = x.data.max(axis=axes, keepdims=True)
+    m = _max_shift(x, axes)
     xp = backend.xp_of(m)
     m = xp.where(xp.isfinite(m), m, 0)
     shifted = (x - x._const(m)).exp().sum(axis=axes, keepdims=True).log() + x._const(m)
@@ -134,9 +134,17 @@ def logsumexp(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -
         tuple(s for i, s in enumerate(x.shape) if i not in axes))
 
 
+def _max_shift(x: Tensor, axes: tuple[int, ...]):
+    """The max over ``axes`` (kept), or zeros when there is nothing to take it over (an empty
+    tensor: logsumexp is then -inf and softmax empty, as in torch, not NumPy's error)."""
+    if x.size == 0:
+        return backend.xp_of(x.data).zeros(kept_shape(x.shape, axes), dtype=x.dtype)
+    return x.data.max(axis=axes, keepdims=True)
+
+
 def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     axes, _ = _reduce_args(x, axis if dim is None else dim, True, None, None)
-    m = x.data.max(axis=axes, keepdims=True)
+    m = _max_shift(x, axes)
     e = (x - x._const(m)).exp()
     return e / e.sum(axis=axes, keepdims=True)
 
