@@ -121,6 +121,20 @@ def test_warm_restarts_fractional_epochs():
     assert sched.get_last_lr()[0] == pytest.approx(cosine(BASE, 15.5, 20))
 
 
+def test_warm_restarts_jump_to_a_restart_epoch_restarts_despite_log_rounding():
+    # restarts of T_0=1, T_mult=3 are at 1, 4, 13, 40, 121; log(243, 3) = 4.999...: the
+    # restart count came out one short, and step(121) gave eta_min instead of the base lr
+    # (torch computes it the same way and has the same slip)
+    opt = make_opt()
+    sched = S.CosineAnnealingWarmRestarts(opt, T_0=1, T_mult=3)
+    for restart, period in [(4, 9), (13, 27), (40, 81), (121, 243), (364, 729)]:
+        sched.step(float(restart))
+        assert (sched.T_cur, sched.T_i) == (0, period)
+        assert sched.get_last_lr()[0] == pytest.approx(BASE)
+    sched.step(121.5)
+    assert (sched.T_cur, sched.T_i) == (0.5, 243)
+
+
 def test_cyclic_triangular_closed_form_cycles_momentum():
     opt = make_opt()
     sched = S.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=7, step_size_down=13)

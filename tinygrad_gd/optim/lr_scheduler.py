@@ -251,6 +251,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                     self.T_cur = epoch % self.T_0
                 else:  # restarts at T_0 (1 + m + ... + m^(n-1)): find n, the restarts so far
                     n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                    # the log can round either way across a restart (log(243, 3) = 4.999...)
+                    start = self.T_0 * (self.T_mult ** (n + 1) - 1) // (self.T_mult - 1)
+                    if epoch >= start:
+                        n += 1
+                    elif epoch < self.T_0 * (self.T_mult ** n - 1) // (self.T_mult - 1):
+                        n -= 1
                     self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
                     self.T_i = self.T_0 * self.T_mult ** n
             else:
