@@ -225,15 +225,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.val == 0 and (args.early_stopping or args.schedule == "plateau"):
         # both watch the validation loss: without a validation set there is nothing to watch
         p.error("--val 0: --early-stopping and --schedule plateau need validation images")
-    if args.swa and args.swa_start is not None and not 0 <= args.swa_start < args.epochs:
-        p.error(f"--swa-start {args.swa_start} must be in 0..{args.epochs - 1} (--epochs "
-                f"{args.epochs}), or SWA would average nothing")
     try:  # checked here, so a bad device fails before any data is read or folder made
         args.device = backend.parse_device(args.device)
     except (ValueError, RuntimeError) as exc:
         p.error(f"--device: {exc}")
     if args.swa_start is None:
         args.swa_start = max(1, int(0.75 * args.epochs)) if args.swa else 0
+    if args.swa and not 0 <= args.swa_start < args.epochs:
+        p.error(f"--swa-start {args.swa_start} must be in 0..{args.epochs - 1} (--epochs "
+                f"{args.epochs}), or SWA would average nothing")
     if args.swa_lr is None:
         args.swa_lr = args.lr / 2 if args.swa else 0.0
     return args

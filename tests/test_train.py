@@ -114,6 +114,7 @@ def test_every_option_trains(train_mnist, offline, tmp_path, options):
     (["--early-stopping", "--val", "0"], "need validation images"),
     (["--schedule", "plateau", "--val", "0"], "need validation images"),
     (["--swa", "--swa-start", "5", "--epochs", "5"], "--swa-start 5 must be in 0..4"),
+    (["--swa", "--epochs", "1"], "--swa-start 1 must be in 0..0"),  # the default start
     (["--stop-after", "0"], "--stop-after must be >= 1"),
     (["--seed", "-1"], "--seed must be >= 0"),
     (["--epochs", "0"], "--epochs >= 1"),
