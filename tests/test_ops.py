@@ -555,3 +555,11 @@ def test_logsumexp_and_softmax_of_empty_tensors_match_torch(device):
             assert x.softmax(dim).shape == x.log_softmax(dim).shape == shape
             x.logsumexp(dim).sum().backward()
         assert x.grad.shape == shape
+
+
+def test_sum_of_uint8_is_int64(device):
+    """As torch (NumPy alone gives uint64, not a Tensor dtype): e.g. summing image bytes."""
+    x = tg.tensor(np.array([[200, 100], [255, 1]], dtype=np.uint8), device=device)
+    for total in (x.sum(), x.sum(0), x.sum(dim=1, keepdim=True)):
+        assert total.dtype == tg.int64
+    assert x.sum().item() == 556

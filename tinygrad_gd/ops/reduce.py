@@ -80,6 +80,8 @@ def _reduce_args(x: Tensor, axis, keepdims, dim, keepdim) -> tuple[tuple[int, ..
 
 def sum(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
+    if x.dtype.kind == "u":  # NumPy would sum uint8 into uint64 (no Tensor dtype); torch: int64
+        x = x._const(x.data.astype("int64"))
     return Sum.apply(x, axes=axes, keepdims=keep)
 
 
