@@ -396,6 +396,8 @@ def test_init_constants_and_errors():
     assert nn.init.ones_(w).numpy().sum() == 6
     assert nn.init.zeros_(w).numpy().sum() == 0
     assert nn.init.calculate_gain("tanh") == pytest.approx(5 / 3)
+    # torch's table of linear functions includes the transposed convolutions
+    assert [nn.init.calculate_gain(f"conv_transpose{d}d") for d in (1, 2, 3)] == [1.0] * 3
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         nn.init.xavier_uniform_(nn.Parameter(tg.zeros(3)))
     with pytest.raises(ValueError, match="mode"):
