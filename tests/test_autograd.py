@@ -414,6 +414,23 @@ def test_in_place_write_through_a_slice_view_is_caught(device):
     assert z.version == 0 and h.version == 1
 
 
+def test_tensor_constructor_alias_shares_the_version_counter(device):
+    """Tensor(h) shares h's memory, so a write through it must be caught (it was not: the
+    gradient came out 10x too large, silently)."""
+    x = t64([1.0, 2.0], device, requires_grad=True)
+    h = x * 1.0
+    y = (h * h).sum()  # Mul saves h
+    alias = tg.Tensor(h)
+    with tg.no_grad():
+        alias.mul_(10.0)
+    with pytest.raises(RuntimeError, match="Mul's input 0 .* modified in place"):
+        y.backward()
+    copy = tg.Tensor(h, dtype="float32")  # a cast copies: its writes leave h alone
+    with tg.no_grad():
+        copy.mul_(2.0)
+    assert h.version == 1 and tg.tensor(h).version == 0
+
+
 def test_recorded_write_to_a_base_leaves_its_views_valid(device):
     """Inside a graph an in-place op gives the tensor a new array (no memory is written), so a
     view taken before still holds the old values and its saved uses stay correct."""

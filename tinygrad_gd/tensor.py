@@ -59,7 +59,8 @@ class Tensor(TensorOps):
 
     def __init__(self, data: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> None:
-        if isinstance(data, Tensor):
+        source = data if isinstance(data, Tensor) else None
+        if source is not None:
             data = data.data
         dev = backend.parse_device(device) if device is not None else (
             backend.device_of(data) if backend.is_array(data) else "cpu")
@@ -75,7 +76,9 @@ class Tensor(TensorOps):
         self.data = array
         self.grad: Tensor | None = None
         self._ctx = None
-        self._version = [0]
+        # Tensor(t) without a cast or move aliases t's memory (torch.as_tensor): an in-place write
+        # through either must show in the version counter both share
+        self._version = source._version if source is not None and array is source.data else [0]
         self._device = dev
         self.requires_grad = False
         if requires_grad:
