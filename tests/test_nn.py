@@ -402,3 +402,13 @@ def test_init_constants_and_errors():
         nn.init.xavier_uniform_(nn.Parameter(tg.zeros(3)))
     with pytest.raises(ValueError, match="mode"):
         nn.init.kaiming_normal_(w, mode="fan")
+
+
+def test_torch_inplace_flags_are_accepted_and_keep_results_out_of_place():
+    x = tg.tensor([-1.0, 2.0], requires_grad=True)
+    for layer in (nn.ReLU(inplace=True), nn.LeakyReLU(0.1, inplace=True),
+                  nn.Dropout(0.5, inplace=True).eval()):
+        layer(x)
+        assert x.tolist() == [-1.0, 2.0] and x.version == 0  # x itself is never written
+    (nn.ReLU(inplace=True)(x) * 3).sum().backward()
+    assert x.grad.tolist() == [0.0, 3.0]

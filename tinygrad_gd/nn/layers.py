@@ -132,9 +132,12 @@ class Flatten(Module):
 
 
 class Dropout(Module):
-    """Zero elements with probability ``p`` while training (seeded); identity in eval mode."""
+    """Zero elements with probability ``p`` while training (seeded); identity in eval mode.
 
-    def __init__(self, p: float = 0.5) -> None:
+    ``inplace`` is accepted so torch code ports unchanged; results are always new tensors.
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
@@ -203,16 +206,20 @@ class BatchNorm2d(_BatchNorm):
 
 
 class ReLU(Module):
-    """max(x, 0)."""
+    """max(x, 0). ``inplace`` is accepted for torch code and changes nothing: the autograd tape
+    records out-of-place results."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
 
     def forward(self, x: Tensor) -> Tensor:
         return x.relu()
 
 
 class LeakyReLU(Module):
-    """x for x > 0, ``negative_slope * x`` otherwise."""
+    """x for x > 0, ``negative_slope * x`` otherwise (``inplace`` accepted, as for ReLU)."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
 
