@@ -563,3 +563,10 @@ def test_sum_of_uint8_is_int64(device):
     for total in (x.sum(), x.sum(0), x.sum(dim=1, keepdim=True)):
         assert total.dtype == tg.int64
     assert x.sum().item() == 556
+
+
+def test_split_and_chunk_take_numpy_ints(device):
+    """Sizes computed with NumPy (np.int64) work as Python ints do (split raised "not iterable")."""
+    x = tg.tensor(np.arange(5.0), device=device)
+    assert [p.tolist() for p in x.split(np.int64(2))] == [[0.0, 1.0], [2.0, 3.0], [4.0]]
+    assert [p.shape for p in x.chunk(np.int64(2))] == [(3,), (2,)]

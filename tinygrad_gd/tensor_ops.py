@@ -305,7 +305,7 @@ class TensorOps:
     def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple:
         """Split along ``dim`` into pieces of a given size (the last may be smaller) or sizes."""
         n = self.shape[dim]
-        if isinstance(split_size_or_sections, int):
+        if isinstance(split_size_or_sections, (int, np.integer)):
             step = split_size_or_sections
             if step <= 0:
                 raise ValueError(f"split: size must be positive, got {step}")
@@ -324,7 +324,7 @@ class TensorOps:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         """Split into ``chunks`` pieces of (nearly) equal size along ``dim``."""
-        if not isinstance(chunks, int) or chunks <= 0:
+        if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
             raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
         return self.split(max(1, -(-self.shape[dim] // chunks)), dim)
 
