@@ -570,3 +570,24 @@ def test_split_and_chunk_take_numpy_ints(device):
     x = tg.tensor(np.arange(5.0), device=device)
     assert [p.tolist() for p in x.split(np.int64(2))] == [[0.0, 1.0], [2.0, 3.0], [4.0]]
     assert [p.shape for p in x.chunk(np.int64(2))] == [(3,), (2,)]
+
+
+def test_a_0d_tensor_does_not_widen_a_dimensioned_one_of_its_kind(device):
+    """torch's rule: float32 vector op float64 0-d tensor is float32 (it was float64, silently
+    upcasting a whole batch); across kinds (int vector, float 0-d) the float still wins."""
+    torch = pytest.importorskip("torch")
+    cases = [("float32", (2,), "float64", ()), ("float64", (), "float32", (2,)),
+             ("float16", (2,), "float32", ()), ("int32", (2,), "int64", ()),
+             ("uint8", (2,), "int64", ()), ("int64", (2,), "float64", ()),
+             ("bool", (2,), "int64", ()), ("float32", (), "float64", ())]
+    for da, sa, db, sb in cases:
+        a = tg.ones(sa, dtype=da, device=device)
+        b = tg.ones(sb, dtype=db, device=device)
+        ta, tb = torch.ones(sa, dtype=getattr(torch, da)), torch.ones(sb, dtype=getattr(torch, db))
+        want = str((ta * tb).dtype).replace("torch.", "")
+        for got in (a * b, b + a, tg.where(a > 0, a, b), a.maximum(b)):
+            assert str(got.dtype) == want, (da, sa, db, sb, got.dtype, want)
+    w = tg.tensor(2.0, dtype="float64", device=device, requires_grad=True)
+    x = tg.ones(3, device=device)
+    (x * w).sum().backward()  # the float64 parameter still gets a float64 gradient
+    assert w.grad.dtype == tg.float64 and w.grad.item() == 3.0

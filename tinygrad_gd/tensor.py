@@ -561,13 +561,18 @@ def _array(x: Any) -> Any:
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """torch's promotion: a float beats an int or bool (taking its dtype), wider floats win."""
+    """torch's promotion: a float beats an int or bool (taking its dtype), wider floats win,
+    except that a 0-d tensor does not widen a dimensioned one of its own kind (float32 vector
+    times a float64 0-d tensor stays float32, as in torch)."""
     fa, fb = backend.is_floating(a.dtype), backend.is_floating(b.dtype)
     if fa and not fb:
         return a, Tensor._make(b.data.astype(a.dtype), b._device)
     if fb and not fa:
         return Tensor._make(a.data.astype(b.dtype), a._device), b
-    target = np.promote_types(a.dtype, b.dtype)
+    if (a.ndim == 0) != (b.ndim == 0) and (a.dtype.kind == "b") == (b.dtype.kind == "b"):
+        target = b.dtype if a.ndim == 0 else a.dtype
+    else:
+        target = np.promote_types(a.dtype, b.dtype)
     return a.to(target), b.to(target)
 
 
