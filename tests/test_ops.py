@@ -591,3 +591,22 @@ def test_a_0d_tensor_does_not_widen_a_dimensioned_one_of_its_kind(device):
     x = tg.ones(3, device=device)
     (x * w).sum().backward()  # the float64 parameter still gets a float64 gradient
     assert w.grad.dtype == tg.float64 and w.grad.item() == 3.0
+
+
+def test_mask_logic_operators(device):
+    """(x > a) & (x < b), ~mask, | and ^ work on bool/int tensors as in torch (they were
+    TypeErrors); they carry no gradient and refuse float tensors with a clear message."""
+    x = tg.tensor([-1.0, 0.5, 2.0], device=device, requires_grad=True)
+    pos, small = x > 0, x < 1
+    cases = [((pos & small), [False, True, False]), ((pos | ~pos), [True, True, True]),
+             ((pos ^ small), [True, False, True]), (~pos, [True, False, False]),
+             (pos.logical_not(), [True, False, False]), (True & pos, [False, True, True])]
+    for got, want in cases:
+        assert got.dtype == tg.bool and not got.requires_grad and got.tolist() == want
+    assert (tg.tensor([6], device=device) & 3).tolist() == [2]
+    assert (~tg.tensor(True, device=device)).shape == ()
+    with pytest.raises(TypeError, match="bitwise_and: needs bool or integer tensors, got dtype "
+                                        "float32"):
+        _ = x & pos
+    with pytest.raises(TypeError, match="~ needs a bool or integer tensor"):
+        _ = ~x

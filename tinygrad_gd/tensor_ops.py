@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
+def _nd(x: Any) -> Any:
+    """NumPy gives scalars for 0-d results; a Tensor holds arrays."""
+    return np.asarray(x) if isinstance(x, np.generic) else x
+
+
 def _shape_arg(shape: tuple) -> tuple[int, ...]:
     """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -160,6 +165,48 @@ class TensorOps:
     def where(self, condition: Any, other: Any) -> Tensor:
         """``where(condition, self, other)`` (torch's method form)."""
         return where(condition, self, other)
+
+    # ------------------------------------------------------ logical ops on masks (no gradient)
+    def _bitwise(self, other: Any, ufunc: str, reflected: bool = False) -> Tensor:
+        from .tensor import _promote
+
+        other = self._operand(other)
+        for t in (self, other):
+            if t.dtype.kind not in "biu":
+                raise TypeError(f"{ufunc}: needs bool or integer tensors, got dtype {t.dtype}")
+        if other._device != self._device:
+            raise RuntimeError(f"{ufunc} of tensors on {self._device} and {other._device}")
+        a, b = (other, self) if reflected else (self, other)
+        if a.dtype != b.dtype:
+            a, b = _promote(a, b)
+        return self._const(_nd(getattr(backend.xp_of(a.data), ufunc)(a.data, b.data)))
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "bitwise_and")
+
+    def __rand__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "bitwise_and", reflected=True)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "bitwise_or")
+
+    def __ror__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "bitwise_or", reflected=True)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "bitwise_xor")
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return self._bitwise(other, "bitwise_xor", reflected=True)
+
+    def __invert__(self) -> Tensor:
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"~ needs a bool or integer tensor, got dtype {self.dtype}")
+        return self._const(_nd(backend.xp_of(self.data).invert(self.data)))
+
+    def logical_not(self) -> Tensor:
+        """True where the element is zero/False (``~mask`` for bool tensors); no gradient."""
+        return self._const(_nd(backend.xp_of(self.data).logical_not(self.data)))
 
     # ---------------------------------------------------------------- reductions
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
