@@ -610,3 +610,13 @@ def test_mask_logic_operators(device):
         _ = x & pos
     with pytest.raises(TypeError, match="~ needs a bool or integer tensor"):
         _ = ~x
+
+
+def test_any_and_all_over_a_dim(device):
+    """mask.all(dim=1) and mask.any(0, keepdim=True), as in torch (any/all took no dim before)."""
+    m = tg.tensor([[True, False], [True, True]], device=device)
+    assert m.any().item() is True and m.all().item() is False
+    assert m.all(dim=1).tolist() == [False, True]
+    assert m.any(0, True).tolist() == [[True, True]]
+    assert m.all(dim=-1, keepdim=True).shape == (2, 1)
+    assert (tg.tensor([1.0, 0.0], device=device) > 0.5).any(axis=0).item() is True

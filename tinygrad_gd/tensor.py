@@ -412,13 +412,15 @@ class Tensor(TensorOps):
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, "__ge__")
 
-    def any(self) -> Tensor:
-        """True where any element is nonzero (no gradient)."""
-        return Tensor._make(_array(self.data.any()), self._device)
+    def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+        """True where any element (over ``axis``; all when None) is nonzero; no gradient."""
+        axes, keep = R._reduce_args(self, axis, keepdims, dim, keepdim)
+        return Tensor._make(_array(self.data.any(axis=axes, keepdims=keep)), self._device)
 
-    def all(self) -> Tensor:
-        """True where every element is nonzero (no gradient)."""
-        return Tensor._make(_array(self.data.all()), self._device)
+    def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+        """True where every element (over ``axis``; all when None) is nonzero; no gradient."""
+        axes, keep = R._reduce_args(self, axis, keepdims, dim, keepdim)
+        return Tensor._make(_array(self.data.all(axis=axes, keepdims=keep)), self._device)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
