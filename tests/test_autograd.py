@@ -514,6 +514,13 @@ def test_random_programs_match_torch_to_second_order():
     check()
 
 
+def test_comparing_with_none_is_false_not_an_error(device):
+    """`p.grad == None` is False (and != True) as in torch; it raised TypeError before."""
+    t = tg.ones(2, device=device)
+    assert (t == None) is False and (t != None) is True  # noqa: E711 - the point of the test
+    assert (t == "a") is False
+
+
 def test_comparisons_and_argmax_carry_no_gradient(device):
     x = t64([1.0, 3.0, 2.0], device, requires_grad=True)
     for result in (x == 3.0, x != 3.0, x < 2.0, x <= 2.0, x > 2.0, x >= 2.0):

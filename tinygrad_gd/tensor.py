@@ -395,9 +395,13 @@ class Tensor(TensorOps):
         return Tensor._make(_array(getattr(self.data, op)(other.data)), self._device)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None or isinstance(other, str):  # `t == None` is False, as in torch
+            return NotImplemented
         return self._compare(other, "__eq__")
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None or isinstance(other, str):
+            return NotImplemented
         return self._compare(other, "__ne__")
 
     def __lt__(self, other: Any) -> Tensor:
