@@ -620,3 +620,13 @@ def test_any_and_all_over_a_dim(device):
     assert m.any(0, True).tolist() == [[True, True]]
     assert m.all(dim=-1, keepdim=True).shape == (2, 1)
     assert (tg.tensor([1.0, 0.0], device=device) > 0.5).any(axis=0).item() is True
+
+
+def test_float16_mean_and_var_accumulate_in_float32(device):
+    """As torch: the mean of 100000 float16 ones is 1, not inf (a float16 sum overflows)."""
+    x = tg.ones(100_000, dtype="float16", device=device, requires_grad=True)
+    m, v = x.mean(), x.var(dim=0)
+    assert m.dtype == v.dtype == tg.float16
+    assert m.item() == 1.0 and v.item() == 0.0 and x.std().item() == 0.0
+    m.backward()
+    assert x.grad.dtype == tg.float16 and np.isclose(float(x.grad[0]), 1e-5, rtol=1e-2)

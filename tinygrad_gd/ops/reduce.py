@@ -86,6 +86,8 @@ def sum(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tens
 
 
 def mean(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    if x.dtype == "float16":  # accumulate in float32, as torch: a float16 sum overflows at 65504
+        return mean(x.float(), axis, keepdims, dim=dim, keepdim=keepdim).to(x.dtype)
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
     n = 1
     for ax in axes:
@@ -111,6 +113,9 @@ def _check_nonempty(x: Tensor, axes: tuple[int, ...], name: str) -> None:
 
 
 def var(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None) -> Tensor:
+    if x.dtype == "float16":  # as mean: accumulate in float32
+        return var(x.float(), axis, keepdims, correction=correction, dim=dim,
+                   keepdim=keepdim).to(x.dtype)
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
     n = 1
     for ax in axes:
