@@ -630,3 +630,6 @@ def test_float16_mean_and_var_accumulate_in_float32(device):
     assert m.item() == 1.0 and v.item() == 0.0 and x.std().item() == 0.0
     m.backward()
     assert x.grad.dtype == tg.float16 and np.isclose(float(x.grad[0]), 1e-5, rtol=1e-2)
+    y = tg.full((300,), 15.0, dtype="float16", device=device)  # sum of squares 67500 > 65504
+    for p, want in ((2, 259.75), (3, 100.4375)):  # torch's float16 values
+        assert y.norm(p=p).dtype == tg.float16 and y.norm(p=p).item() == want

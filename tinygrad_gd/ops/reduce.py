@@ -180,6 +180,8 @@ class Norm2(Function):
 
 
 def norm(x: Tensor, p=2, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    if x.dtype == "float16":  # as mean: the sum of powers would overflow float16
+        return norm(x.float(), p, axis, keepdims, dim=dim, keepdim=keepdim).to(x.dtype)
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
     if p in (2, "fro"):
         return Norm2.apply(x, axes=axes, keepdims=keep)
