@@ -250,16 +250,20 @@ def test_in_place_add_on_a_non_leaf_inside_a_graph(device):
     np.testing.assert_allclose(y.grad.numpy(), xv)
 
 
-def test_in_place_op_inside_a_graph_cannot_change_the_shape(device):
+def test_in_place_op_inside_a_graph_cannot_change_the_shape_or_kind(device):
     """As outside a graph (and in torch): the result must broadcast to self's shape; it used to
     silently turn h into a (3, 2) tensor."""
     h = t64([1.0, 2.0], device, requires_grad=True) * 1.0
-    with pytest.raises(ValueError, match=r"in-place add_ of \(2,\).*result would have shape "
+    with pytest.raises(ValueError, match=r"in-place add_ of \(2,\).*result would be "
                                          r"\(3, 2\)"):
         h.add_(tg.ones(3, 2, dtype="float64", device=device, requires_grad=True))
     assert h.shape == (2,) and h.version == 0
     h += t64([[1.0, 1.0]], device, requires_grad=True)[0]  # a same-shape update still works
     assert h.shape == (2,)
+    counts = tg.tensor([1, 2], device=device)  # an int tensor cannot take a float result
+    with pytest.raises(ValueError, match="in-place mul_ of .* int64 .* result would be .* float"):
+        counts.mul_(t64([0.5, 0.5], device, requires_grad=True))  # (it was truncated silently)
+    assert counts.tolist() == [1, 2]
 
 
 def test_fill_and_zero_inside_a_graph_cut_the_old_gradient(device):

@@ -475,10 +475,11 @@ class Tensor(TensorOps):
             op = {"add": Tensor.__add__, "sub": Tensor.__sub__, "mul": Tensor.__mul__,
                   "div": Tensor.__truediv__}[name]
             new = op(self._snapshot(), other)
-            if new.shape != self.shape:  # as outside a graph: an in-place op keeps the shape
+            # as outside a graph: an in-place op keeps the shape, and casts only within a kind
+            if new.shape != self.shape or not np.can_cast(new.dtype, self.dtype, "same_kind"):
                 raise ValueError(f"in-place {name}_ of {self.shape} {self.dtype} with "
-                                 f"{other.shape} {other.dtype}: the result would have shape "
-                                 f"{new.shape}")
+                                 f"{other.shape} {other.dtype}: the result would be "
+                                 f"{new.shape} {new.dtype}")
             return self._rebase(new)
         if other._device != self._device:
             raise RuntimeError(f"in-place {name}_: tensors on {self._device} and {other._device}")
