@@ -139,6 +139,31 @@ def test_no_grad_and_enable_grad_as_context_and_decorator(device):
     assert tg.is_grad_enabled()
 
 
+def test_set_grad_enabled_as_a_function_call_context_and_decorator(device):
+    """torch's three uses; a plain call used to do nothing (the graph kept being recorded)."""
+    x = t64([1.0], device, requires_grad=True)
+    try:
+        tg.set_grad_enabled(False)
+        assert not tg.is_grad_enabled() and not (x * 2).requires_grad
+        tg.set_grad_enabled(True)
+        assert tg.is_grad_enabled() and (x * 2).requires_grad
+        with tg.set_grad_enabled(False):
+            assert not tg.is_grad_enabled()
+            with tg.set_grad_enabled(True):
+                assert (x * 2).requires_grad
+            assert not tg.is_grad_enabled()
+        assert tg.is_grad_enabled()
+
+        @tg.set_grad_enabled(False)
+        def frozen(t):
+            return t * 2
+
+        assert tg.is_grad_enabled()  # decorating changes nothing outside the function
+        assert not frozen(x).requires_grad and tg.is_grad_enabled()
+    finally:
+        tg.set_grad_enabled(True)
+
+
 def test_grad_mode_is_restored_after_an_exception():
     with pytest.raises(ValueError), tg.no_grad():
         raise ValueError("boom")

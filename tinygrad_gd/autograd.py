@@ -73,12 +73,21 @@ class enable_grad(_GradModeContext):  # noqa: N801 - torch's name
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801 - torch's name
-    """Set grad mode to ``mode`` inside the block."""
+    """Set grad mode to ``mode``: for the rest of the program when called as a function
+    (``tg.set_grad_enabled(False)``), inside the block as a context manager, or inside the
+    function as a decorator -- the three uses of torch's."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
+        # takes effect now, as torch's: a plain call must switch the mode
+        self._prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass  # already set by __init__; __exit__ restores the mode from before it
 
     def __call__(self, func: Callable) -> Callable:
+        _GradMode.enabled = self._prev  # as a decorator it only applies inside ``func``
         mode = self.mode
 
         @functools.wraps(func)
