@@ -134,6 +134,18 @@ def test_no_grad_and_enable_grad_as_context_and_decorator(device):
     assert not frozen(x).requires_grad
     with tg.no_grad():
         assert recording(x).requires_grad
+
+    @tg.no_grad  # without the call, as torch allows (it was a TypeError)
+    def frozen_bare(t):
+        return t * 2
+
+    @tg.enable_grad
+    def recording_bare(t):
+        return t * 2
+
+    assert not frozen_bare(x).requires_grad and frozen_bare.__name__ == "frozen_bare"
+    with tg.no_grad():
+        assert recording_bare(x).requires_grad
     with tg.set_grad_enabled(False):
         assert not (x * 2).requires_grad
     assert tg.is_grad_enabled()

@@ -36,6 +36,11 @@ class _GradModeContext:
 
     mode = True
 
+    def __new__(cls, *args: Any) -> Any:
+        if len(args) == 1 and callable(args[0]):  # bare ``@tg.no_grad``, as torch allows
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __enter__(self) -> None:
         self._prev = _GradMode.enabled
         _GradMode.enabled = self.mode
