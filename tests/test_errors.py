@@ -207,6 +207,21 @@ def test_indexing_out_of_range_names_the_shape():
         x[tg.tensor([0.5])]
 
 
+def test_a_mask_of_the_wrong_shape_is_an_error():
+    """As NumPy and torch. A too-short mask used to select silently (x[[True]] gave x[0:1])."""
+    x = tg.ones(2, 3)
+    with pytest.raises(IndexError, match=r"mask of shape \(1,\) does not match the dimensions "
+                                         r"\(2,\) it indexes in a tensor of shape \(2, 3\)"):
+        x[tg.tensor([True])]
+    with pytest.raises(IndexError, match=r"mask of shape \(2,\) does not match .* \(3,\)"):
+        x[..., tg.tensor([True, False])]
+    with pytest.raises(IndexError, match="mask of shape"):
+        x[tg.tensor([True, False, True])] = 0.0
+    assert x[:, tg.tensor([True, False, True])].shape == (2, 2)
+    assert x[None, tg.tensor([True, False])].shape == (1, 1, 3)
+    assert x[x > 0].shape == (6,)
+
+
 def test_axis_errors():
     with pytest.raises(IndexError, match="axis 2 is out of range for a tensor with 2 dimension"):
         tg.ones(2, 3).sum(dim=2)

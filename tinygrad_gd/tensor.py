@@ -538,7 +538,7 @@ class Tensor(TensorOps):
         return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        index = normalize_index(index, backend.xp_of(self.data))
+        index = normalize_index(index, backend.xp_of(self.data), self.shape)
         value = self._operand(value)
         if self._check_inplace(value):
             self._rebase(M.SetItem.apply(self._snapshot(), value.to(self.dtype), index=index))
@@ -548,7 +548,7 @@ class Tensor(TensorOps):
 
     # ---------------------------------------------------------------------- indexing
     def __getitem__(self, index: Any) -> Tensor:
-        index = normalize_index(index, backend.xp_of(self.data))
+        index = normalize_index(index, backend.xp_of(self.data), self.shape)
         try:
             out = M.GetItem.apply(self, index=index)
         except IndexError as exc:
@@ -606,21 +606,19 @@ def _seed_gradient(t: Tensor, gradient: Any, where: str) -> Tensor:
     return g
 
 
-def normalize_index(index: Any, xp: Any) -> tuple:
+def normalize_index(index: Any, xp: Any, shape: tuple[int, ...] | None = None) -> tuple:
     """A tuple index with Tensors and lists turned into arrays and boolean masks into integer arrays
-    (so that scatter-add, which needs integer indices, is the exact adjoint of indexing)."""
+    (so that scatter-add, which needs integer indices, is the exact adjoint of indexing).
+
+    With the indexed ``shape`` given, a mask whose shape differs from the dimensions it covers is
+    an error (NumPy's check, which turning it into integers would lose)."""
     if not isinstance(index, tuple):
         index = (index,)
+    items = [_index_item(item, xp) for item in index]
+    if shape is not None and any(backend.is_array(i) and i.dtype == np.bool_ for i in items):
+        _check_masks(items, shape)
     out: list[Any] = []
-    for item in index:
-        if isinstance(item, Tensor):
-            item = item.data
-        elif isinstance(item, (list, range)):
-            item = xp.asarray(item)
-            if item.size == 0:  # x[[]] selects nothing (asarray([]) would be float64)
-                item = item.astype(np.int64)
-        elif isinstance(item, (np.integer,)):
-            item = int(item)
+    for item in items:
         if backend.is_array(item):
             if item.dtype == np.bool_ and item.ndim:
                 out.extend(item.nonzero())
@@ -633,6 +631,40 @@ def normalize_index(index: Any, xp: Any) -> tuple:
             raise IndexError("indexing with a Python bool is not supported; use a mask tensor")
         out.append(item)
     return tuple(out)
+
+
+def _index_item(item: Any, xp: Any) -> Any:
+    if isinstance(item, Tensor):
+        return item.data
+    if isinstance(item, (list, range)):
+        item = xp.asarray(item)
+        # x[[]] selects nothing (asarray([]) would be float64)
+        return item.astype(np.int64) if item.size == 0 else item
+    if isinstance(item, np.integer):
+        return int(item)
+    return item
+
+
+def _check_masks(items: list, shape: tuple[int, ...]) -> None:
+    def width(item: Any) -> int:
+        if item is None or item is Ellipsis:
+            return 0
+        if backend.is_array(item) and item.dtype == np.bool_:
+            return item.ndim
+        return 1
+
+    widths = [width(item) for item in items]
+    pos = 0
+    for k, item in enumerate(items):
+        if item is Ellipsis:
+            pos = len(shape) - sum(widths[k + 1:])
+            continue
+        if backend.is_array(item) and item.dtype == np.bool_ and item.ndim:
+            covered = tuple(shape[pos:pos + item.ndim])
+            if tuple(item.shape) != covered:
+                raise IndexError(f"the mask of shape {tuple(item.shape)} does not match the "
+                                 f"dimensions {covered} it indexes in a tensor of shape {shape}")
+        pos += widths[k]
 
 
 __all__ = ["Tensor", "float16", "float32", "float64", "int32", "int64", "uint8", "bool_"]
