@@ -184,6 +184,8 @@ def test_flatten_with_start_after_end_is_an_error():
     with pytest.raises(ValueError, match="start_dim 2 comes after end_dim 1"):
         tg.ones(2, 3, 4).flatten(2, 1)  # was a silent reshape to (2, 3, 1, 4)
     assert tg.ones(2, 3, 4).flatten(1, -1).shape == (2, 12)
+    with pytest.raises(IndexError, match="flatten: dim 5 out of range for 3 dimensions"):
+        tg.ones(2, 3, 4).flatten(5)  # wrapped around to dim 2 silently
 
 
 def test_pad_errors():

@@ -273,6 +273,9 @@ class TensorOps:
         """Merge dimensions ``start_dim..end_dim`` into one."""
         if self.ndim == 0:
             return self.reshape(1)
+        for d in (start_dim, end_dim):
+            if not -self.ndim <= d < self.ndim:
+                raise IndexError(f"flatten: dim {d} out of range for {self.ndim} dimensions")
         s, e = start_dim % self.ndim, end_dim % self.ndim
         if s > e:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
