@@ -186,6 +186,9 @@ def test_flatten_with_start_after_end_is_an_error():
     assert tg.ones(2, 3, 4).flatten(1, -1).shape == (2, 12)
     with pytest.raises(IndexError, match="flatten: dim 5 out of range for 3 dimensions"):
         tg.ones(2, 3, 4).flatten(5)  # wrapped around to dim 2 silently
+    with pytest.raises(ValueError, match=r"permute: \(0, 5\) is not a permutation of 2"):
+        tg.ones(2, 3).permute(0, 5)  # was taken as permute(0, 1)
+    assert tg.ones(2, 3).permute(-1, 0).shape == (3, 2)
 
 
 def test_pad_errors():

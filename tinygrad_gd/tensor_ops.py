@@ -320,7 +320,8 @@ class TensorOps:
     def permute(self, *dims: Any) -> Tensor:
         """Reorder the dimensions."""
         dims = _shape_arg(dims)
-        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+        if any(not -self.ndim <= d < self.ndim for d in dims) or sorted(
+                d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of {self.ndim} dimensions")
         return M.Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
 
