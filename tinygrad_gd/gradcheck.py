@@ -31,7 +31,7 @@ def _inputs(inputs: Any) -> tuple[Tensor, ...]:
 
 def _warn_precision(ins: Sequence[Tensor], name: str) -> None:
     for i, t in enumerate(ins):
-        if t.dtype != np.float64:
+        if backend.is_floating(t.dtype) and t.dtype != np.float64:  # (int indices are exact)
             warnings.warn(
                 f"{name}: input {i} is {t.dtype}, not float64; finite differences in low "
                 "precision are unreliable (pass .double() inputs)", UserWarning, stacklevel=3)
