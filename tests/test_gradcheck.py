@@ -87,6 +87,8 @@ def test_gradcheck_is_quiet_in_float64():
         assert tg.gradcheck(lambda t: t.exp(), t64([0.1, 0.2]))
         # integer index inputs are exact: no precision warning for them (there was one)
         assert tg.gradcheck(lambda t, i: t[i] * 2.0, (t64([0.1, 0.2]), tg.tensor([1, 1])))
+        # and gradgradcheck takes them too (it raised "inputs must be floating-point")
+        assert tg.gradgradcheck(lambda t, i: t[i] ** 3, (t64([0.1, 0.2]), tg.tensor([1, 1, 0])))
 
 
 def test_gradcheck_checks_only_inputs_that_require_grad():

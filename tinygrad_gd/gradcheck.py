@@ -158,8 +158,15 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, eps: fl
 
     def first_derivative(*args: Tensor):
         xs, v = args[:n_in], args[n_in:]
-        _, gs = vjp(lambda *a: func(*a), tuple(xs), tuple(v), create_graph=True)
-        return tuple(g for j, g in enumerate(gs) if j in diff)
+
+        def of_diff_inputs(*ds: Tensor):  # the others (int indices, constants) stay fixed
+            full = list(xs)
+            for j, d in zip(diff, ds):
+                full[j] = d
+            return func(*full)
+
+        _, gs = vjp(of_diff_inputs, tuple(xs[j] for j in diff), tuple(v), create_graph=True)
+        return tuple(gs)
 
     return gradcheck(first_derivative, tuple(ins) + vs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)
