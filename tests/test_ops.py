@@ -633,3 +633,9 @@ def test_float16_mean_and_var_accumulate_in_float32(device):
     y = tg.full((300,), 15.0, dtype="float16", device=device)  # sum of squares 67500 > 65504
     for p, want in ((2, 259.75), (3, 100.4375)):  # torch's float16 values
         assert y.norm(p=p).dtype == tg.float16 and y.norm(p=p).item() == want
+
+
+def test_leaky_relu_of_an_int_tensor_is_float(device):
+    """It used to build an int slope array, so 0.01 became 0 and -2 mapped to 0."""
+    y = tg.tensor([-2, 3], device=device).leaky_relu(0.5)
+    assert y.dtype == tg.float32 and y.tolist() == [-1.0, 3.0]

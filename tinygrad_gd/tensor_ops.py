@@ -95,6 +95,8 @@ class TensorOps:
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         """x where x > 0, else ``negative_slope * x``."""
+        if not backend.is_floating(self.dtype):  # an int slope array would round 0.01 to 0
+            return self._as_float().leaky_relu(negative_slope)
         pos = self.data > 0
         xp = backend.xp_of(self.data)
         slope = xp.where(pos, 1.0, negative_slope).astype(self.dtype)
