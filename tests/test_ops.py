@@ -639,3 +639,12 @@ def test_leaky_relu_of_an_int_tensor_is_float(device):
     """It used to build an int slope array, so 0.01 became 0 and -2 mapped to 0."""
     y = tg.tensor([-2, 3], device=device).leaky_relu(0.5)
     assert y.dtype == tg.float32 and y.tolist() == [-1.0, 3.0]
+
+
+def test_builtin_abs(device):
+    """abs(t) is t.abs() (a TypeError before), gradient included."""
+    x = tg.tensor([-2.0, 3.0], device=device, requires_grad=True)
+    y = abs(x)
+    assert y.tolist() == [2.0, 3.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [-1.0, 1.0]

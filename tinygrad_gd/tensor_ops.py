@@ -87,6 +87,9 @@ class TensorOps:
         xp = backend.xp_of(self.data)
         return E.Abs.apply(self, out=xp.abs(self.data), slope=xp.sign(self.data))
 
+    def __abs__(self) -> Tensor:  # abs(t), as torch
+        return self.abs()
+
     def relu(self) -> Tensor:
         """max(x, 0); its gradient at 0 is 0 (as torch)."""
         slope = (self.data > 0).astype(self.dtype)
