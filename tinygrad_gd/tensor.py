@@ -206,8 +206,8 @@ class Tensor(TensorOps):
         Differentiable; returns ``self`` when nothing changes.
         """
         for arg in args:
-            if isinstance(arg, str) and (arg.startswith("cuda") or arg == "cpu"):
-                device = arg
+            if isinstance(arg, str) and arg not in backend.DTYPES and arg not in backend._ALIASES:
+                device = arg  # "cpu", "cuda:1", "CUDA"; an unknown name gets the device error
             else:
                 dtype = arg
         out = self
