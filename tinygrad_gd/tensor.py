@@ -206,10 +206,15 @@ class Tensor(TensorOps):
         Differentiable; returns ``self`` when nothing changes.
         """
         for arg in args:
-            if isinstance(arg, str) and arg not in backend.DTYPES and arg not in backend._ALIASES:
-                device = arg  # "cpu", "cuda:1", "CUDA"; an unknown name gets the device error
-            else:
+            if not isinstance(arg, str):
                 dtype = arg
+            elif arg.strip().lower() == "cpu" or arg.strip().lower().startswith("cuda"):
+                device = arg
+            elif arg in backend.DTYPES or arg in backend._ALIASES:
+                dtype = arg
+            else:
+                raise TypeError(f"to: {arg!r} is neither a dtype (one of {sorted(backend.DTYPES)})"
+                                " nor a device ('cpu', 'cuda' or 'cuda:N')")
         out = self
         if dtype is not None:
             dt = backend.parse_dtype(dtype)
