@@ -222,6 +222,7 @@ def test_indexing_with_an_empty_list_and_a_0d_mask(device):
     h = x * 1.0
     h[tg.tensor(True, device=device)] = 5.0
     np.testing.assert_array_equal(h.numpy(), np.full((2, 3), 5.0))
+    assert x[True].shape == (1, 2, 3) and x[..., False].shape == (2, 3, 0)  # Python bools too
 
 
 def test_diamond_graph(device):

@@ -632,8 +632,6 @@ def normalize_index(index: Any, xp: Any, shape: tuple[int, ...] | None = None) -
             if item.dtype.kind not in "iub":
                 raise IndexError(
                     f"tensors used as indices must be integer or bool, got {item.dtype}")
-        elif isinstance(item, bool):
-            raise IndexError("indexing with a Python bool is not supported; use a mask tensor")
         out.append(item)
     return tuple(out)
 
@@ -647,6 +645,8 @@ def _index_item(item: Any, xp: Any) -> Any:
         return item.astype(np.int64) if item.size == 0 else item
     if isinstance(item, np.integer):
         return int(item)
+    if isinstance(item, (bool, np.bool_)):  # x[True]: a 0-d mask, as torch and NumPy take it
+        return xp.asarray(item)
     return item
 
 
