@@ -381,3 +381,14 @@ def test_conv_and_pooling_match_torch_on_random_configurations():
             np.testing.assert_allclose(xt.grad.numpy(), X.grad.numpy(), rtol=1e-10, atol=1e-12)
 
     check()
+
+
+def test_bce_with_logits_gradient_at_zero_logits_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = tg.tensor([0.0, 0.0, 30.0, -30.0], dtype="float64", requires_grad=True)
+    t = [1.0, 0.0, 0.0, 1.0]
+    F.binary_cross_entropy_with_logits(x, tg.tensor(t, dtype="float64")).backward()
+    xt = torch.tensor([0.0, 0.0, 30.0, -30.0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy_with_logits(
+        xt, torch.tensor(t, dtype=torch.float64)).backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-7, atol=1e-12)

@@ -470,11 +470,11 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
                                      reduction: str = "mean") -> Tensor:
-    """Sigmoid and binary cross-entropy in one stable formula:
-    ``max(x, 0) - x t + log(1 + exp(-|x|))``."""
+    """Sigmoid and binary cross-entropy in one stable formula: ``softplus(x) - x t``
+    (softplus is computed without overflow, and its derivative at 0 is exactly 1/2)."""
     target = _as_target(target, input)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    loss = input.relu() - input * target + (1.0 + (-input.abs()).exp()).log()
+    loss = input.softplus() - input * target
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
