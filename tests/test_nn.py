@@ -412,3 +412,9 @@ def test_torch_inplace_flags_are_accepted_and_keep_results_out_of_place():
         assert x.tolist() == [-1.0, 2.0] and x.version == 0  # x itself is never written
     (nn.ReLU(inplace=True)(x) * 3).sum().backward()
     assert x.grad.tolist() == [0.0, 3.0]
+
+
+def test_module_to_names_a_bad_device_or_dtype():
+    with pytest.raises(TypeError, match="'gpu' is neither a dtype .* nor a device"):
+        nn.Linear(2, 2).to("gpu")
+    assert nn.Linear(2, 2).to("float64").weight.dtype == tg.float64

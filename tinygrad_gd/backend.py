@@ -55,6 +55,22 @@ def is_floating(dtype: np.dtype) -> bool:
     return dtype.kind == "f"
 
 
+def split_to_args(args: tuple, device: Any = None, dtype: Any = None) -> tuple[Any, Any]:
+    """Sort the positional arguments of ``.to(...)`` into a device and a dtype, as torch does:
+    ``"cpu"``/``"cuda:N"`` are devices, dtype names and dtype objects are dtypes."""
+    for arg in args:
+        if not isinstance(arg, str):
+            dtype = arg
+        elif arg.strip().lower() == "cpu" or arg.strip().lower().startswith("cuda"):
+            device = arg
+        elif arg in DTYPES or arg in _ALIASES:
+            dtype = arg
+        else:
+            raise TypeError(f"to: {arg!r} is neither a dtype (one of {sorted(DTYPES)}) nor a "
+                            "device ('cpu', 'cuda' or 'cuda:N')")
+    return device, dtype
+
+
 def cuda_available() -> bool:
     """True when CuPy imports and sees at least one GPU."""
     if _cupy is None:

@@ -205,16 +205,7 @@ class Tensor(TensorOps):
 
         Differentiable; returns ``self`` when nothing changes.
         """
-        for arg in args:
-            if not isinstance(arg, str):
-                dtype = arg
-            elif arg.strip().lower() == "cpu" or arg.strip().lower().startswith("cuda"):
-                device = arg
-            elif arg in backend.DTYPES or arg in backend._ALIASES:
-                dtype = arg
-            else:
-                raise TypeError(f"to: {arg!r} is neither a dtype (one of {sorted(backend.DTYPES)})"
-                                " nor a device ('cpu', 'cuda' or 'cuda:N')")
+        device, dtype = backend.split_to_args(args, device, dtype)
         out = self
         if dtype is not None:
             dt = backend.parse_dtype(dtype)

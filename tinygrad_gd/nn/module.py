@@ -289,11 +289,7 @@ class Module:
         """Move (``"cuda"``, ``"cpu"``) and/or cast (floating parameters and buffers only) in
         place; returns ``self``, as torch."""
 
-        for arg in args:
-            if isinstance(arg, str) and (arg == "cpu" or arg.startswith("cuda")):
-                device = arg
-            else:
-                dtype = arg
+        device, dtype = backend.split_to_args(args, device, dtype)
         dev = backend.parse_device(device) if device is not None else None
         dt = backend.parse_dtype(dtype) if dtype is not None else None
         if dt is not None and not backend.is_floating(dt):
