@@ -40,11 +40,25 @@ class Linear(Function):
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         gw = None
         if self.needs_grad(1):
-            gw = MatMul.apply(g2.T, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x)
+            gw = OuterSum.apply(g2, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x)
         if len(self.inputs) == 2:
             return gx, gw
         gb = Sum.apply(g2, axes=(0,), keepdims=False) if self.needs_grad(2) else None
         return gx, gw, gb
+
+
+class OuterSum(Function):
+    """``a.T @ b`` for ``a (N, O)``, ``b (N, I)``: a sum over the batch of outer products, the
+    weight gradient of a linear layer, as one node (no separate transpose)."""
+
+    def forward(self, a, b):
+        return a.T @ b
+
+    def backward(self, g):
+        a, b = self.inputs
+        ga = MatMul.apply(b, g.T) if self.needs_grad(0) else None
+        gb = MatMul.apply(a, g) if self.needs_grad(1) else None
+        return ga, gb
 
 
 class WeightColumns(Function):
