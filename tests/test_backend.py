@@ -11,6 +11,8 @@ from tinygrad_gd import backend
 def test_parse_device_normalises_names():
     assert backend.parse_device(None) == "cpu"
     assert backend.parse_device(" CPU ") == "cpu"
+    assert backend.parse_device("cpu:0") == "cpu"
+    assert backend.split_to_args(("cpu:0", "float64")) == ("cpu:0", "float64")
     with pytest.raises(ValueError, match="'tpu'"):
         backend.parse_device("tpu")
     with pytest.raises(ValueError, match="cuda:x"):

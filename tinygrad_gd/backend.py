@@ -61,7 +61,7 @@ def split_to_args(args: tuple, device: Any = None, dtype: Any = None) -> tuple[A
     for arg in args:
         if not isinstance(arg, str):
             dtype = arg
-        elif arg.strip().lower() == "cpu" or arg.strip().lower().startswith("cuda"):
+        elif arg.strip().lower().startswith(("cpu", "cuda")):
             device = arg
         elif arg in DTYPES or arg in _ALIASES:
             dtype = arg
@@ -89,7 +89,7 @@ def parse_device(device: Any) -> str:
     if device is None:
         return "cpu"
     name = str(device).strip().lower()
-    if name == "cpu":
+    if name == "cpu" or (name.startswith("cpu:") and name[4:].isdigit()):  # torch takes "cpu:0"
         return "cpu"
     if name == "cuda" or name.startswith("cuda:"):
         index_text = name[5:] if name.startswith("cuda:") else "0"
