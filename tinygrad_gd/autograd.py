@@ -182,6 +182,7 @@ class Function:
                 raise _modified_error(self, f"output {tuple(out.shape)}", out._version[0], v)
 
     def parents(self) -> Iterable[Function]:
+        """The nodes that made this node's inputs (leaves have none)."""
         for parent in self.edges:
             if parent is not None:
                 yield parent

@@ -314,30 +314,35 @@ class Tensor(TensorOps):
             raise
 
     def __add__(self, other: Any) -> Tensor:
+        """self + other, broadcasting."""
         return self._binary(E.Add, other)
 
     def __radd__(self, other: Any) -> Tensor:
         return self._binary(E.Add, other, reflected=True)
 
     def __sub__(self, other: Any) -> Tensor:
+        """self - other, broadcasting."""
         return self._binary(E.Sub, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         return self._binary(E.Sub, other, reflected=True)
 
     def __mul__(self, other: Any) -> Tensor:
+        """self * other, elementwise, broadcasting."""
         return self._binary(E.Mul, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         return self._binary(E.Mul, other, reflected=True)
 
     def __truediv__(self, other: Any) -> Tensor:
+        """self / other (true division; ints give floats)."""
         return _true_div(self, self._operand(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return _true_div(self._operand(other), self)
 
     def __pow__(self, other: Any) -> Tensor:
+        """self ** other, elementwise."""
         return self._binary(E.Pow, other)
 
     def __rpow__(self, other: Any) -> Tensor:

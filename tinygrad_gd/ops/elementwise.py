@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 
 class Add(Function):
+    """a + b; both gradients are g (the engine sums them over broadcast dimensions)."""
+
     saves_inputs = False
 
     def forward(self, a, b):
@@ -27,6 +29,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    """a - b; gradients g and -g."""
+
     saves_inputs = False
 
     def forward(self, a, b):
@@ -37,6 +41,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """a * b; gradients g b and g a."""
+
     def forward(self, a, b):
         return a * b
 
@@ -46,6 +52,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    """a / b; gradients g / b and -g a / b^2."""
+
     def forward(self, a, b):
         return a / b
 
@@ -57,6 +65,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    """-a; gradient -g."""
+
     saves_inputs = False
 
     def forward(self, a):
@@ -67,6 +77,8 @@ class Neg(Function):
 
 
 class Pow(Function):
+    """a ** b; gradients g b a^(b-1) and g a^b log a (0 where a = 0)."""
+
     def forward(self, a, b):
         return a**b
 
@@ -93,6 +105,8 @@ def where_const(mask, x: Tensor, fill: float) -> Tensor:
 
 
 class Exp(Function):
+    """e^a; gradient g e^a (the saved output)."""
+
     saves_inputs = False
     saves_output = True
 
@@ -104,6 +118,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    """log a; gradient g / a."""
+
     def forward(self, a):
         return backend.xp_of(a).log(a)
 
@@ -112,6 +128,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """sqrt a; gradient g / (2 sqrt a) (the saved output)."""
+
     saves_inputs = False
     saves_output = True
 
@@ -123,6 +141,8 @@ class Sqrt(Function):
 
 
 class Sin(Function):
+    """sin a; gradient g cos a."""
+
     def forward(self, a):
         return backend.xp_of(a).sin(a)
 
@@ -131,6 +151,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """cos a; gradient -g sin a."""
+
     def forward(self, a):
         return backend.xp_of(a).cos(a)
 
@@ -139,6 +161,8 @@ class Cos(Function):
 
 
 class Tanh(Function):
+    """tanh a; gradient g (1 - tanh^2 a), one TanhGrad node."""
+
     saves_inputs = False
     saves_output = True
 
@@ -164,6 +188,8 @@ class TanhGrad(Function):
 
 
 class Sigmoid(Function):
+    """1 / (1 + e^-a), computed stably; gradient g s (1 - s), one SigmoidGrad node."""
+
     saves_inputs = False
     saves_output = True
 
@@ -191,6 +217,8 @@ class SigmoidGrad(Function):
 
 
 class Erf(Function):
+    """The error function; gradient g 2/sqrt(pi) e^(-a^2)."""
+
     def forward(self, a):
         return backend.erf(a)
 
@@ -249,10 +277,13 @@ class Maximum(Function):
 
 
 def xp_broadcast(array, shape):
+    """A broadcast view of a backend array."""
     return backend.xp_of(array).broadcast_to(array, shape)
 
 
 class Where(Function):
+    """where(cond, a, b); the gradient goes to a where cond holds, to b elsewhere."""
+
     saves_inputs = False
 
     def forward(self, cond, a, b):
@@ -268,6 +299,8 @@ class Where(Function):
 
 
 class Cast(Function):
+    """A dtype cast (a copy); the gradient is cast back."""
+
     saves_inputs = False
 
     def forward(self, a, dtype):
@@ -279,6 +312,8 @@ class Cast(Function):
 
 
 class ToDevice(Function):
+    """A copy to another device; the gradient is copied back."""
+
     saves_inputs = False
 
     def forward(self, a, device):

@@ -11,6 +11,8 @@ from ..autograd import Function
 
 
 class Reshape(Function):
+    """A new shape for the same elements; the gradient is reshaped back."""
+
     saves_inputs = False
     is_view = True
 
@@ -23,6 +25,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """Reordered dimensions; the gradient is permuted by the inverse order."""
+
     saves_inputs = False
     is_view = True
 
@@ -38,6 +42,8 @@ class Permute(Function):
 
 
 class BroadcastTo(Function):
+    """A broadcast to a larger shape; the gradient is summed back (sum_to)."""
+
     saves_inputs = False
     is_view = True
 
@@ -61,6 +67,8 @@ def is_basic(index: tuple) -> bool:
 
 
 class GetItem(Function):
+    """Indexing (basic or advanced); the gradient is scattered back by IndexAdd."""
+
     saves_inputs = False
 
     def forward(self, a, index):
@@ -92,6 +100,8 @@ class IndexAdd(Function):
 
 
 class Pad(Function):
+    """Constant padding; the gradient is the unpadded slice."""
+
     saves_inputs = False
 
     def forward(self, a, widths, value):
@@ -103,6 +113,8 @@ class Pad(Function):
 
 
 class Cat(Function):
+    """Concatenation along an axis; each input gets its slice of the gradient."""
+
     saves_inputs = False
 
     def forward(self, *arrays, axis):

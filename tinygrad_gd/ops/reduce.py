@@ -34,6 +34,8 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
 
 
 class Sum(Function):
+    """Sum over axes; the gradient is broadcast back to the input shape."""
+
     saves_inputs = False
 
     def forward(self, a, axes, keepdims):
@@ -86,6 +88,7 @@ def sum(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tens
 
 
 def mean(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    """Sum over ``axis`` (all axes when None)."""
     if x.dtype == "float16":  # accumulate in float32, as torch: a float16 sum overflows at 65504
         return mean(x.float(), axis, keepdims, dim=dim, keepdim=keepdim).to(x.dtype)
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
@@ -96,12 +99,14 @@ def mean(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Ten
 
 
 def amax(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    """Largest value over ``axis``; tied elements share the gradient evenly."""
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
     _check_nonempty(x, axes, "max")
     return Max.apply(x, axes=axes, keepdims=keep)
 
 
 def amin(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    """Smallest value over ``axis``; tied elements share the gradient evenly."""
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
     _check_nonempty(x, axes, "min")
     return Max.apply(x, axes=axes, keepdims=keep, minimum=True)
@@ -113,6 +118,7 @@ def _check_nonempty(x: Tensor, axes: tuple[int, ...], name: str) -> None:
 
 
 def var(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None) -> Tensor:
+    """Variance over ``axis`` with Bessel's ``correction`` (1 by default, as torch)."""
     if x.dtype == "float16":  # as mean: accumulate in float32
         return var(x.float(), axis, keepdims, correction=correction, dim=dim,
                    keepdim=keepdim).to(x.dtype)
@@ -127,10 +133,12 @@ def var(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim
 
 
 def std(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None) -> Tensor:
+    """Standard deviation, the square root of ``var``."""
     return var(x, axis, keepdims, correction=correction, dim=dim, keepdim=keepdim).sqrt()
 
 
 def logsumexp(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    """log(sum(exp(x))) over ``axis``, shifted by the maximum so it cannot overflow."""
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
     # Shift by the (constant) max for stability; the shift cancels in the gradient.
     m = _max_shift(x, axes)
@@ -150,6 +158,7 @@ def _max_shift(x: Tensor, axes: tuple[int, ...]):
 
 
 def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the maximum."""
     axes, _ = _reduce_args(x, axis if dim is None else dim, True, None, None)
     m = _max_shift(x, axes)
     e = (x - x._const(m)).exp()
@@ -157,6 +166,7 @@ def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
 
 
 def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along ``axis``."""
     axes, _ = _reduce_args(x, axis if dim is None else dim, True, None, None)
     return x - logsumexp(x, axes, keepdims=True)
 
@@ -180,6 +190,7 @@ class Norm2(Function):
 
 
 def norm(x: Tensor, p=2, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
+    """Vector p-norm over ``axis`` (p = 1, 2 or "fro", inf, or any p > 0)."""
     if x.dtype == "float16":  # as mean: the sum of powers would overflow float16
         return norm(x.float(), p, axis, keepdims, dim=dim, keepdim=keepdim).to(x.dtype)
     axes, keep = _reduce_args(x, axis, keepdims, dim, keepdim)
