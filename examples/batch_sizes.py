@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import evaluate, mlp, mnist_arrays, train_epochs
+from common import evaluate, mlp, mnist_arrays, positive_int, train_epochs
 
 from tinygrad_gd import data, optim
 
@@ -27,10 +27,8 @@ SETTINGS = [(1, 0.01), (16, 0.05), (32, 0.1), (128, 0.2), (None, 0.5)]
 def main() -> None:
     """Print one row per batch size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=positive_int, default=3)
     args = parser.parse_args()
-    if args.epochs < 1:
-        parser.error(f"--epochs must be >= 1, got {args.epochs}")
     (x, y), (xt, yt) = mnist_arrays()
     print(f"MLP 784-256-256-10, {len(y)} training images, {args.epochs} epochs of plain SGD; "
           f"accuracy on {len(yt)} test images")

@@ -7,6 +7,7 @@ images. The full files are used when ``tinygrad_gd.data.MNIST`` finds them.
 
 from __future__ import annotations
 
+import argparse
 import time
 from typing import Any
 
@@ -15,6 +16,14 @@ import numpy as np
 import tinygrad_gd as tg
 from tinygrad_gd import data, nn
 from tinygrad_gd.nn import functional as F
+
+
+def positive_int(text: str) -> int:
+    """An argparse type for counts that must be at least 1 (epochs, steps)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def mnist_arrays(n_train: int = 5000, n_test: int = 1000):

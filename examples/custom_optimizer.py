@@ -18,7 +18,7 @@ import argparse
 import time
 
 import numpy as np
-from common import evaluate, mlp, mnist_arrays, train_epochs
+from common import evaluate, mlp, mnist_arrays, positive_int, train_epochs
 
 import tinygrad_gd as tg
 from tinygrad_gd import data, optim
@@ -54,10 +54,8 @@ class HandSGD:
 def main() -> None:
     """Train the same MLP with both optimizers and compare."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=positive_int, default=3)
     args = parser.parse_args()
-    if args.epochs < 1:
-        parser.error(f"--epochs must be >= 1, got {args.epochs}")
     (x, y), (xt, yt) = mnist_arrays()
     print(f"MLP 784-256-256-10, {len(y)} training images, batch 64, {args.epochs} epochs")
     print(f"{'optimizer':<44} {'s/epoch':>8} {'test acc':>9} {'max |w - w_builtin|':>20}")

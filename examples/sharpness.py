@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import evaluate, mlp, mnist_arrays
+from common import evaluate, mlp, mnist_arrays, positive_int
 
 import tinygrad_gd as tg
 from tinygrad_gd import data, optim
@@ -35,10 +35,8 @@ def top_eigenvalue(model, x, y) -> float:
 def main() -> None:
     """Train per batch size; print epochs, train loss, sharpness and test accuracy."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-epochs", type=int, default=600)
+    parser.add_argument("--max-epochs", type=positive_int, default=600)
     args = parser.parse_args()
-    if args.max_epochs < 1:
-        parser.error(f"--max-epochs must be >= 1, got {args.max_epochs}")
     (x, y), (xt, yt) = mnist_arrays()
     xh, yh = tg.tensor(x[:2000]), tg.tensor(y[:2000])  # the Hessian is taken on 2,000 images
     print(f"MLP, {len(y)} training images, SGD momentum 0.9 lr {LR}, until train loss < 0.01")
