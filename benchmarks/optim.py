@@ -138,7 +138,7 @@ def newton_cg(repeats: int) -> None:
                         ("MLP 784-32-10", [784, 32, 10])):
         tg.manual_seed(0)
         model = nn.MLP(sizes).double()
-        n_params = sum(p.size for p in model.parameters())
+        n_params = sum(p.numel() for p in model.parameters())
 
         def loss(model=model):
             return F.cross_entropy(model(x), y)

@@ -279,7 +279,7 @@ def test_top_hessian_eigenvalue_matches_eigvalsh_of_the_explicit_hessian():
 
     top = tg.top_hessian_eigenvalue(lambda: loss_of(w1, w2), [w1, w2], iters=500, tol=1e-12)
     h = tg.hessian(loss_of, (w1, w2))
-    n1, n2 = w1.size, w2.size
+    n1, n2 = w1.numel(), w2.numel()
     full = np.block([[h[0][0].numpy().reshape(n1, n1), h[0][1].numpy().reshape(n1, n2)],
                      [h[1][0].numpy().reshape(n2, n1), h[1][1].numpy().reshape(n2, n2)]])
     eig = np.linalg.eigvalsh(full)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import tinygrad_gd as tg
-from tinygrad_gd.autograd import Function
+from tinygrad_gd.autograd import Primitive
 
 
-class WrongSquare(Function):
+class WrongSquare(Primitive):
     """x^2 with a backward that is off by 10% at the second element."""
 
     def forward(self, a):
@@ -23,7 +23,7 @@ class WrongSquare(Function):
         return g * 2.0 * x * g._const(scale)
 
 
-class WrongSecondOrder(Function):
+class WrongSecondOrder(Primitive):
     """x^2 whose backward uses x as a constant: right first derivative, zero second derivative."""
 
     def forward(self, a):

@@ -7,7 +7,7 @@ import weakref
 import numpy as np
 
 import tinygrad_gd as tg
-from tinygrad_gd.autograd import Function
+from tinygrad_gd.autograd import Primitive
 
 
 def _mlp_params(rng):
@@ -29,7 +29,7 @@ def _step(params, x, y, lr=0.05):
 
 
 def _live_functions():
-    return sum(1 for o in gc.get_objects() if issubclass(type(o), Function))
+    return sum(1 for o in gc.get_objects() if issubclass(type(o), Primitive))
 
 
 def test_graph_nodes_die_after_backward():

@@ -6,7 +6,7 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_gd as tg
-from tinygrad_gd.autograd import Function
+from tinygrad_gd.autograd import Primitive
 from tinygrad_gd.testing import assert_gradcheck, broadcastable_shapes, shapes, tensors
 
 FAST = settings(max_examples=25, deadline=None, derandomize=True, database=None)
@@ -81,7 +81,7 @@ def test_assert_gradcheck_on_broadcast_functions(data):
     assert_gradcheck(lambda a, b: (a - b) * b.tanh(), (a, b))
 
 
-class OffByOne(Function):
+class OffByOne(Primitive):
     def forward(self, a):
         return a * 3.0
 
@@ -89,7 +89,7 @@ class OffByOne(Function):
         return g * 3.0 + 1.0
 
 
-class ConstantBackward(Function):
+class ConstantBackward(Primitive):
     def forward(self, a):
         return a ** 3
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import backend
-from .functional import grad, hessian
+from .autograd.functional import grad, hessian
 from .tensor import Tensor, float64
 
 __all__ = ["second_derivative_test", "top_hessian_eigenvalue"]
@@ -25,7 +25,7 @@ def second_derivative_test(func: Callable[[Tensor], Tensor], x: Any,
                            tol: float = 1e-8) -> tuple[str, np.ndarray]:
     """Classify the point ``x`` of a scalar function: ``(kind, eigenvalues)``.
 
-    ``func`` maps a Tensor of ``x``'s shape (any shape; it is treated as a vector of ``x.size``
+    ``func`` maps a Tensor of ``x``'s shape (any shape; it is treated as a vector of ``x.numel()``
     variables) to a one-element Tensor. The test runs in float64 on a copy of ``x``. ``kind`` is:
 
     - ``"inconclusive"`` when ``x`` is not a critical point, i.e. the gradient's Euclidean norm
@@ -49,11 +49,11 @@ def second_derivative_test(func: Callable[[Tensor], Tensor], x: Any,
     if not backend.is_floating(x.dtype):
         raise TypeError(f"second_derivative_test: x must be floating point, got {x.dtype}")
     point = x.detach().to(float64)
-    n = point.size
+    n = point.numel()
 
     def scalar(p: Tensor) -> Tensor:
         out = func(p)
-        if not isinstance(out, Tensor) or out.size != 1:
+        if not isinstance(out, Tensor) or out.numel() != 1:
             shape = getattr(out, "shape", type(out).__name__)
             raise ValueError(f"second_derivative_test: func must return a one-element Tensor, "
                              f"got {shape}")
@@ -115,7 +115,7 @@ def top_hessian_eigenvalue(loss_fn: Callable[[], Tensor], params: Iterable[Tenso
     if iters < 1:
         raise ValueError(f"top_hessian_eigenvalue: iters must be at least 1, got {iters}")
     loss = loss_fn()
-    if not isinstance(loss, Tensor) or loss.size != 1:
+    if not isinstance(loss, Tensor) or loss.numel() != 1:
         raise ValueError("top_hessian_eigenvalue: loss_fn must return a one-element Tensor")
     grads = grad(loss.reshape(()), params, create_graph=True, allow_unused=True)
     live = [(p, g) for p, g in zip(params, grads) if g is not None and g.requires_grad]

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import backend
 from .autograd import no_grad
-from .functional import _as_tuple, jacobian, vjp
+from .autograd.functional import _as_tuple, jacobian, vjp
 from .tensor import Tensor
 
 
@@ -66,7 +66,7 @@ def numerical_jacobian(func: Callable, inputs: Any, eps: float = 1e-6):
             for j, (p, m) in enumerate(zip(plus, minus)):
                 cols[j].append((p - m) / (2 * eps))
         for j, o in enumerate(outs):
-            block = np.stack(cols[j], axis=1) if cols[j] else np.zeros((o.size, 0))
+            block = np.stack(cols[j], axis=1) if cols[j] else np.zeros((o.numel(), 0))
             per_out[j].append(block.reshape(o.shape + t.shape))
     result = [Tensor(b, dtype=np.float64) for row in per_out for b in row]
     n_in = len(ins)

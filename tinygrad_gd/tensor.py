@@ -100,14 +100,28 @@ class Tensor(TensorOps):
     # ----------------------------------------------------------------------------- properties
     shape = property(lambda self: self.data.shape, doc="The shape, a tuple of ints.")
     ndim = property(lambda self: self.data.ndim, doc="The number of dimensions.")
-    size = property(lambda self: self.data.size, doc="The number of elements.")
     dtype = property(lambda self: self.data.dtype, doc="The dtype, a ``numpy.dtype``.")
     device = property(lambda self: self._device, doc="``'cpu'`` or ``'cuda:N'``.")
     is_leaf = property(lambda self: self._ctx is None, doc="True unless an op recorded it.")
-    grad_fn = property(lambda self: self._ctx, doc="The Function that made it, or None.")
+    grad_fn = property(lambda self: self._ctx, doc="The Primitive node that made it, or None.")
     version = property(lambda self: self._version[0], doc="Bumped by each in-place change.")
     xp = property(lambda self: np if self._device == "cpu" else backend.get_xp(self._device),
                   doc="The array module of this tensor's device (numpy or cupy).")
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (a tuple of ints), or the length of dimension ``dim``, as torch's ``size()``.
+
+        >>> import tinygrad_gd as tg
+        >>> x = tg.zeros(2, 3)
+        >>> x.size(), x.size(-1)
+        ((2, 3), 3)
+        """
+        if dim is None:
+            return self.data.shape
+        if not -max(self.data.ndim, 1) <= dim < max(self.data.ndim, 1) or self.data.ndim == 0:
+            raise IndexError(f"size: dim {dim} out of range for a tensor of {self.data.ndim} "
+                             "dimensions")
+        return self.data.shape[dim]
 
     def numel(self) -> int:
         """The number of elements."""
@@ -128,9 +142,9 @@ class Tensor(TensorOps):
         return (self[i] for i in range(self.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.size != 1:
+        if self.data.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
                 "use .any() or .all()")
         return bool(self.item())
 
@@ -173,7 +187,7 @@ class Tensor(TensorOps):
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
-        if self.size != 1:
+        if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.numpy().reshape(()).item()
 
@@ -593,7 +607,7 @@ def _true_div(a: Tensor, b: Tensor) -> Tensor:
 
 def _seed_gradient(t: Tensor, gradient: Any, where: str) -> Tensor:
     if gradient is None:
-        if t.size != 1:
+        if t.data.size != 1:
             raise RuntimeError(
                 f"{where}: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {t.shape}; pass gradient= (or grad_outputs=) of that shape")

@@ -270,7 +270,7 @@ class TensorOps:
             return M.Reshape.apply(self, shape=shape)
         except ValueError:
             raise ValueError(f"cannot reshape a tensor of shape {self.shape} "
-                             f"({self.size} elements) into {shape}") from None
+                             f"({self.numel()} elements) into {shape}") from None
 
     view = reshape
 

@@ -250,7 +250,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training:
-        count = input.size // c
+        count = input.numel() // c
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per feature when "
                              f"training, got input of shape {tuple(input.shape)}")

@@ -1,1 +1,1 @@
-"""Differentiable primitives, one ``Function`` class each, grouped by kind."""
+"""Differentiable primitives, one ``Primitive`` class each, grouped by kind."""

@@ -25,7 +25,7 @@ An input stored another way (a user's ``(N, C, H, W)`` batch) is copied to batch
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import Function
+from ..autograd.engine import Primitive
 
 Pair = tuple[int, int]
 
@@ -84,7 +84,7 @@ def col2im_array(cols, in_shape: tuple[int, ...], kernel: Pair, stride: Pair, pa
     return out[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
 
 
-class Im2Col(Function):
+class Im2Col(Primitive):
     """Sliding windows of ``x (N, C, H, W)`` as columns ``(C, kh, kw, Ho, Wo, N)``.
 
     ``pad_value`` fills the padding (``-inf`` for max pooling); padded entries get no gradient.
@@ -101,7 +101,7 @@ class Im2Col(Function):
                             padding=self.padding)
 
 
-class Col2Im(Function):
+class Col2Im(Primitive):
     """Columns ``(C, kh, kw, Ho, Wo, N)`` summed back into an ``(N, C, H, W)`` image."""
 
     saves_inputs = False
@@ -114,7 +114,7 @@ class Col2Im(Function):
         return Im2Col.apply(g, kernel=self.kernel, stride=self.stride, padding=self.padding)
 
 
-class TakeAlong(Function):
+class TakeAlong(Primitive):
     """``out = take_along_axis(x, index, axis)`` with a constant integer ``index`` that has size 1
     along ``axis`` (one element picked per slice, as max pooling picks one per window); the
     axis is dropped from the result."""
@@ -130,7 +130,7 @@ class TakeAlong(Function):
         return PutAlong.apply(g, index=self.index, axis=self.axis, size=self.size)
 
 
-class PutAlong(Function):
+class PutAlong(Primitive):
     """The adjoint of ``TakeAlong``: zeros of size ``size`` along ``axis`` with ``g`` put at
     ``index`` (no index repeats within a slice, so no accumulation is needed)."""
 
@@ -222,7 +222,7 @@ def zeros_in_order(shape: tuple[int, ...], order: tuple[int, ...], dtype, xp):
     return xp.zeros(tuple(shape[ax] for ax in order), dtype=dtype).transpose(inverse)
 
 
-class PoolGather(Function):
+class PoolGather(Primitive):
     """Pick, in each non-overlapping window of ``x (N, C, H, W)``, the tap named by ``index``
     (``(N, C, Ho, Wo)``, constant). ``values`` hands in the result when it is already known
     (the window maxima). The adjoint is ``PoolScatter``."""
@@ -246,7 +246,7 @@ class PoolGather(Function):
                                  order=self.order)
 
 
-class PoolScatter(Function):
+class PoolScatter(Primitive):
     """Put ``g (N, C, Ho, Wo)`` at the tap named by ``index`` of each window of a zero
     ``(N, C, H, W)`` image (rows and columns beyond the last whole window stay zero). The
     adjoint is ``PoolGather``."""

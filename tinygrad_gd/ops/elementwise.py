@@ -10,13 +10,13 @@ import math
 from typing import TYPE_CHECKING
 
 from .. import backend
-from ..autograd import Function
+from ..autograd.engine import Primitive
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
 
-class Add(Function):
+class Add(Primitive):
     """a + b; both gradients are g (the engine sums them over broadcast dimensions)."""
 
     saves_inputs = False
@@ -28,7 +28,7 @@ class Add(Function):
         return g, g
 
 
-class Sub(Function):
+class Sub(Primitive):
     """a - b; gradients g and -g."""
 
     saves_inputs = False
@@ -40,7 +40,7 @@ class Sub(Function):
         return g, (-g if self.needs_grad(1) else None)
 
 
-class Mul(Function):
+class Mul(Primitive):
     """a * b; gradients g b and g a."""
 
     def forward(self, a, b):
@@ -51,7 +51,7 @@ class Mul(Function):
         return (g * b if self.needs_grad(0) else None), (g * a if self.needs_grad(1) else None)
 
 
-class Div(Function):
+class Div(Primitive):
     """a / b; gradients g / b and -g a / b^2."""
 
     def forward(self, a, b):
@@ -64,7 +64,7 @@ class Div(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Primitive):
     """-a; gradient -g."""
 
     saves_inputs = False
@@ -76,7 +76,7 @@ class Neg(Function):
         return -g
 
 
-class Pow(Function):
+class Pow(Primitive):
     """a ** b; gradients g b a^(b-1) and g a^b log a (0 where a = 0)."""
 
     def forward(self, a, b):
@@ -104,7 +104,7 @@ def where_const(mask, x: Tensor, fill: float) -> Tensor:
     return Where.apply(x._const(mask), x, x._const(backend.xp_of(x.data).asarray(fill, x.dtype)))
 
 
-class Exp(Function):
+class Exp(Primitive):
     """e^a; gradient g e^a (the saved output)."""
 
     saves_inputs = False
@@ -117,7 +117,7 @@ class Exp(Function):
         return g * self.output
 
 
-class Log(Function):
+class Log(Primitive):
     """log a; gradient g / a."""
 
     def forward(self, a):
@@ -127,7 +127,7 @@ class Log(Function):
         return g / self.inputs[0]
 
 
-class Sqrt(Function):
+class Sqrt(Primitive):
     """sqrt a; gradient g / (2 sqrt a) (the saved output)."""
 
     saves_inputs = False
@@ -140,7 +140,7 @@ class Sqrt(Function):
         return g / (2.0 * self.output)
 
 
-class Sin(Function):
+class Sin(Primitive):
     """sin a; gradient g cos a."""
 
     def forward(self, a):
@@ -150,7 +150,7 @@ class Sin(Function):
         return g * self.inputs[0].cos()
 
 
-class Cos(Function):
+class Cos(Primitive):
     """cos a; gradient -g sin a."""
 
     def forward(self, a):
@@ -160,7 +160,7 @@ class Cos(Function):
         return -g * self.inputs[0].sin()
 
 
-class Tanh(Function):
+class Tanh(Primitive):
     """tanh a; gradient g (1 - tanh^2 a), one TanhGrad node."""
 
     saves_inputs = False
@@ -173,7 +173,7 @@ class Tanh(Function):
         return TanhGrad.apply(g, self.output)
 
 
-class TanhGrad(Function):
+class TanhGrad(Primitive):
     """``g * (1 - y^2)``, tanh's backward as one node (fewer passes over memory than three
     ops); it is differentiable like any other primitive, so tanh stays twice differentiable."""
 
@@ -187,7 +187,7 @@ class TanhGrad(Function):
         return dg, dy
 
 
-class Sigmoid(Function):
+class Sigmoid(Primitive):
     """1 / (1 + e^-a), computed stably; gradient g s (1 - s), one SigmoidGrad node."""
 
     saves_inputs = False
@@ -203,7 +203,7 @@ class Sigmoid(Function):
         return SigmoidGrad.apply(g, self.output)
 
 
-class SigmoidGrad(Function):
+class SigmoidGrad(Primitive):
     """``g * y (1 - y)``, sigmoid's backward as one differentiable node."""
 
     def forward(self, g, y):
@@ -216,7 +216,7 @@ class SigmoidGrad(Function):
         return dg, dy
 
 
-class Erf(Function):
+class Erf(Primitive):
     """The error function; gradient g 2/sqrt(pi) e^(-a^2)."""
 
     def forward(self, a):
@@ -227,7 +227,7 @@ class Erf(Function):
         return g * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
-class Piecewise(Function):
+class Piecewise(Primitive):
     """A piecewise-linear function of ``x`` (relu, abs, clamp, leaky_relu): the caller computes the
     output and the local slope; the gradient is ``g * slope``, the slope being a constant."""
 
@@ -257,7 +257,7 @@ class Clamp(Piecewise):
     """clip(x, lo, hi), slope 1 inside the interval."""
 
 
-class Maximum(Function):
+class Maximum(Primitive):
     """Elementwise max (or min) of two tensors; at ties each side gets half the gradient (torch)."""
 
     saves_inputs = False
@@ -281,7 +281,7 @@ def xp_broadcast(array, shape):
     return backend.xp_of(array).broadcast_to(array, shape)
 
 
-class Where(Function):
+class Where(Primitive):
     """where(cond, a, b); the gradient goes to a where cond holds, to b elsewhere."""
 
     saves_inputs = False
@@ -298,7 +298,7 @@ class Where(Function):
         return None, ga, gb
 
 
-class Cast(Function):
+class Cast(Primitive):
     """A dtype cast (a copy); the gradient is cast back."""
 
     saves_inputs = False
@@ -311,7 +311,7 @@ class Cast(Function):
         return Cast.apply(g, dtype=self.src)
 
 
-class ToDevice(Function):
+class ToDevice(Primitive):
     """A copy to another device; the gradient is copied back."""
 
     saves_inputs = False

@@ -18,12 +18,12 @@ Hessian-vector products of a classifier's loss go through).
 from __future__ import annotations
 
 from .. import backend
-from ..autograd import Function
+from ..autograd.engine import Primitive
 from .linalg import MatMul
 from .reduce import Sum
 
 
-class Linear(Function):
+class Linear(Primitive):
     """``x @ w.T + b`` for ``x (..., in)``, ``w (out, in)``, optional ``b (out,)``."""
 
     def forward(self, x, w, b=None):
@@ -47,7 +47,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
-class OuterSum(Function):
+class OuterSum(Primitive):
     """``a.T @ b`` for ``a (N, O)``, ``b (N, I)``: a sum over the batch of outer products, the
     weight gradient of a linear layer, as one node (no separate transpose)."""
 
@@ -61,7 +61,7 @@ class OuterSum(Function):
         return ga, gb
 
 
-class WeightColumns(Function):
+class WeightColumns(Primitive):
     """``w @ cols + b[:, None]`` for ``w (O, K)``, ``cols (K, L)``, optional ``b (O,)``: the
     product at the heart of a convolution. Fused so the bias is added in place (no second
     output-sized temporary) and its gradient is a row sum of a contiguous matrix."""
@@ -81,7 +81,7 @@ class WeightColumns(Function):
         return gw, gcols, (g.sum(axis=1) if self.needs_grad(2) else None)
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Primitive):
     """Per-row loss ``logsumexp(x_i) - x_i[t_i]`` of logits ``x (M, K)`` and labels ``t (M,)``.
 
     Stable for any finite logits: the row maximum is subtracted before exponentiating.
@@ -105,7 +105,7 @@ class CrossEntropy(Function):
         return delta * g.reshape(-1, 1), None
 
 
-class CEGrad(Function):
+class CEGrad(Primitive):
     """``softmax(x) - onehot`` of logits ``x``, handed in precomputed; its gradient is the softmax
     Jacobian-vector product ``p * (v - sum(v * p))``."""
 

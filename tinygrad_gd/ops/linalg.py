@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd import Function
+from ..autograd.engine import Primitive
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
 
-class MatMul(Function):
+class MatMul(Primitive):
     """``a @ b`` for ``a.ndim, b.ndim >= 2``; batch dimensions broadcast (the engine sums them)."""
 
     def forward(self, a, b):

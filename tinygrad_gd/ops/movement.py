@@ -7,10 +7,10 @@ import math
 import numpy as np
 
 from .. import backend
-from ..autograd import Function
+from ..autograd.engine import Primitive
 
 
-class Reshape(Function):
+class Reshape(Primitive):
     """A new shape for the same elements; the gradient is reshaped back."""
 
     saves_inputs = False
@@ -24,7 +24,7 @@ class Reshape(Function):
         return g.reshape(self.in_shape)
 
 
-class Permute(Function):
+class Permute(Primitive):
     """Reordered dimensions; the gradient is permuted by the inverse order."""
 
     saves_inputs = False
@@ -41,7 +41,7 @@ class Permute(Function):
         return g.permute(*inverse)
 
 
-class BroadcastTo(Function):
+class BroadcastTo(Primitive):
     """A broadcast to a larger shape; the gradient is summed back (sum_to)."""
 
     saves_inputs = False
@@ -66,7 +66,7 @@ def is_basic(index: tuple) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
 
 
-class GetItem(Function):
+class GetItem(Primitive):
     """Indexing (basic or advanced); the gradient is scattered back by IndexAdd."""
 
     saves_inputs = False
@@ -80,7 +80,7 @@ class GetItem(Function):
         return IndexAdd.apply(g, shape=self.in_shape, index=self.index, basic=self.basic)
 
 
-class IndexAdd(Function):
+class IndexAdd(Primitive):
     """Scatter ``g`` into zeros of ``shape`` at ``index``, adding at repeated indices: the adjoint
     of ``GetItem``, whose own gradient is ``GetItem`` again."""
 
@@ -99,7 +99,7 @@ class IndexAdd(Function):
         return GetItem.apply(g, index=self.index)
 
 
-class Pad(Function):
+class Pad(Primitive):
     """Constant padding; the gradient is the unpadded slice."""
 
     saves_inputs = False
@@ -112,7 +112,7 @@ class Pad(Function):
         return GetItem.apply(g, index=self.slices)
 
 
-class Cat(Function):
+class Cat(Primitive):
     """Concatenation along an axis; each input gets its slice of the gradient."""
 
     saves_inputs = False
@@ -131,7 +131,7 @@ class Cat(Function):
         return tuple(grads)
 
 
-class SetItem(Function):
+class SetItem(Primitive):
     """``out = a.copy(); out[index] = v``: the out-of-place form of ``a[index] = v``."""
 
     saves_inputs = False

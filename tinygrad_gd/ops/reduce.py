@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import backend
-from ..autograd import Function
+from ..autograd.engine import Primitive
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -33,7 +33,7 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
-class Sum(Function):
+class Sum(Primitive):
     """Sum over axes; the gradient is broadcast back to the input shape."""
 
     saves_inputs = False
@@ -48,7 +48,7 @@ class Sum(Function):
         return g.broadcast_to(self.in_shape)
 
 
-class Max(Function):
+class Max(Primitive):
     """``amax`` over ``axes``. At ties the gradient is split evenly between the tied elements,
     as torch's ``amax``/``amin`` do (not routed to one index as ``max(dim)`` does)."""
 
@@ -113,7 +113,7 @@ def amin(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Ten
 
 
 def _check_nonempty(x: Tensor, axes: tuple[int, ...], name: str) -> None:
-    if any(x.shape[ax] == 0 for ax in axes) or (x.size == 0 and not axes):
+    if any(x.shape[ax] == 0 for ax in axes) or (x.numel() == 0 and not axes):
         raise ValueError(f"{name}() of an empty reduction (shape {tuple(x.shape)}, axes {axes})")
 
 
@@ -152,7 +152,7 @@ def logsumexp(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -
 def _max_shift(x: Tensor, axes: tuple[int, ...]):
     """The max over ``axes`` (kept), or zeros when there is nothing to take it over (an empty
     tensor: logsumexp is then -inf and softmax empty, as in torch, not NumPy's error)."""
-    if x.size == 0:
+    if x.numel() == 0:
         return backend.xp_of(x.data).zeros(kept_shape(x.shape, axes), dtype=x.dtype)
     return x.data.max(axis=axes, keepdims=True)
 
@@ -171,7 +171,7 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     return x - logsumexp(x, axes, keepdims=True)
 
 
-class Norm2(Function):
+class Norm2(Primitive):
     """Euclidean norm over ``axes``; its gradient at the zero vector is 0 (a subgradient)."""
 
     saves_output = True

@@ -41,7 +41,7 @@ class _FirstOrder(Optimizer):
         buf = self._scratch.get(key)
         n = p.data.size
         if buf is None or buf.size < n:
-            size = max(q.size for g in self.param_groups for q in g["params"]
+            size = max(q.numel() for g in self.param_groups for q in g["params"]
                        if q.dtype == p.dtype and q.device == p.device)
             buf = backend.xp_of(p.data).empty(max(size, n), dtype=p.data.dtype)
             self._scratch[key] = buf

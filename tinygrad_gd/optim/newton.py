@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import enable_grad, no_grad
-from ..functional import grad as autograd_grad
+from ..autograd.functional import grad as autograd_grad
 from ..tensor import Tensor
 from . import line_search as ls
 from .optimizer import Optimizer, Params, _check_range
@@ -73,7 +73,7 @@ class Newton(Optimizer):
         self.max_exact_params, self.c, self.rho = max_exact_params, c, rho
         params_ = self.param_groups[0]["params"]
         if solver == "exact":
-            n = sum(p.size for p in params_)
+            n = sum(p.numel() for p in params_)
             if n > max_exact_params:
                 raise ValueError(f"Newton(solver='exact') forms the {n} x {n} Hessian; that is "
                                  f"more than max_exact_params={max_exact_params} parameters. "
@@ -94,8 +94,8 @@ class Newton(Optimizer):
     def _split(self, flat: Any, params: Sequence[Tensor]) -> list[Any]:
         out, i = [], 0
         for p in params:
-            out.append(flat[i:i + p.size].reshape(p.shape))
-            i += p.size
+            out.append(flat[i:i + p.numel()].reshape(p.shape))
+            i += p.numel()
         return out
 
     def _write(self, params: Sequence[Tensor], flat: Any) -> None:
@@ -158,7 +158,7 @@ class Newton(Optimizer):
 
     @staticmethod
     def _check_loss(loss: Any) -> None:
-        if not isinstance(loss, Tensor) or loss.size != 1:
+        if not isinstance(loss, Tensor) or loss.numel() != 1:
             raise TypeError("Newton's closure must return the loss as a one-element Tensor, got "
                             f"{type(loss).__name__}"
                             + (f" of shape {loss.shape}" if isinstance(loss, Tensor) else ""))

@@ -1,4 +1,4 @@
-"""Computation graphs drawn with graphviz: the tape of ``Function`` nodes as a picture.
+"""Computation graphs drawn with graphviz: the tape of ``Primitive`` nodes as a picture.
 
 Every tensor is a box (its name, shape and dtype), every operation an ellipse, and edges run the way
 data flows, from inputs down to the outputs. Parameters are blue, inputs and constants grey,
@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd import Function, enable_grad
-from ..functional import grad as _grad
+from ..autograd import enable_grad
+from ..autograd.engine import Primitive
+from ..autograd.functional import grad as _grad
 from ..tensor import Tensor
 from .traversal import (
     Region,
@@ -177,10 +178,10 @@ def _gradients(outputs: Sequence[Tensor], names: dict[int, str],
     grads: list[tuple[Tensor, str]] = []
     seeds: list[Tensor] = []
     for k, out in enumerate(outputs):
-        if out.size != 1 or out._ctx is None:
+        if out.numel() != 1 or out._ctx is None:
             raise ValueError(
                 f"draw_graph(show_backward=True) differentiates each output, but output {k} "
-                f"(shape {tuple(out.shape)}) is {'not a scalar' if out.size != 1 else 'a leaf'};"
+                f"(shape {tuple(out.shape)}) is {'not a scalar' if out.numel() != 1 else 'a leaf'};"
                 " pass a scalar such as the loss, or pass gradients you computed with "
                 "create_graph=True as show_backward=[...]")
         seed = Tensor._make(out.xp.ones(out.shape, out.dtype), out.device)
@@ -211,7 +212,7 @@ class _Builder:
         self.show_values, self.show_grads = show_values, show_grads
         self.value_ids: dict[tuple[int, int], str] = {}
         self.values: list[tuple[str, Value]] = []
-        self.ops: list[tuple[str, Function]] = []
+        self.ops: list[tuple[str, Primitive]] = []
         self.made_by: dict[str, str] = {}  # value node -> the node (operation) that made it
         self.reads: dict[str, list[str]] = {}  # operation node -> its input value nodes
         self.collapsed = False  # whether the repeats of ``region`` got their note
@@ -288,7 +289,7 @@ class _Builder:
             lines.append("grad " + summarize(t.grad))
         return role, "\\n".join(lines)  # DOT's escaped newline, one line per fact
 
-    def op_style(self, fn: Function) -> tuple[str, str]:
+    def op_style(self, fn: Primitive) -> tuple[str, str]:
         label = type(fn).__name__
         if fn.freed:
             return "released", label + "\\n(released)"

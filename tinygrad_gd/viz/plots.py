@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import enable_grad, no_grad
-from ..functional import grad as _grad
+from ..autograd.functional import grad as _grad
 from ..tensor import Tensor
 
 _SPLITS = {"train": "train", "training": "train", "test": "test", "val": "validation",
@@ -394,7 +394,7 @@ def hessian_eigenvalues(model: Any, loss_fn: Callable, batch: Any,
     of the gradient (built once with ``create_graph=True``): ``n`` backward passes for ``n``
     parameters, so this is meant for small models (at most ``max_params``)."""
     params = [p for p in model.parameters() if p.requires_grad]
-    n = sum(p.size for p in params)
+    n = sum(p.numel() for p in params)
     if not params:
         raise ValueError("hessian_eigenvalues: the model has no parameters that require grad")
     if n > max_params:
@@ -408,10 +408,10 @@ def hessian_eigenvalues(model: Any, loss_fn: Callable, batch: Any,
         rows: list[np.ndarray] = []
         for g, p in zip(grads, params):
             if g is None or not g.requires_grad:  # the loss is at most linear in p
-                rows.extend(np.zeros(n) for _ in range(p.size))
+                rows.extend(np.zeros(n) for _ in range(p.numel()))
                 continue
             flat = g.reshape(-1)
-            for j in range(p.size):
+            for j in range(p.numel()):
                 hs = _grad(flat[j], params, retain_graph=True, allow_unused=True)
                 rows.append(np.concatenate([
                     np.zeros(q.size) if h is None else h.numpy().astype(np.float64).ravel()

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..autograd import Function
+from ..autograd.engine import Primitive
 from ..tensor import Tensor
 
 Value = tuple[Tensor, Any]
@@ -26,7 +26,7 @@ def value_key(value: Value) -> tuple[int, int]:
     return (0, id(fn)) if fn is not None else (1, id(t))
 
 
-def op_inputs(fn: Function) -> list[Value]:
+def op_inputs(fn: Primitive) -> list[Value]:
     """The values an operation read, with the nodes that made them at the time."""
     return list(zip(fn.inputs, fn.edges))
 
@@ -67,15 +67,15 @@ def leaves_requiring_grad(roots: Sequence[Tensor]) -> list[Tensor]:
     return leaves
 
 
-def topological_ops(roots: Sequence[Value]) -> list[Function]:
+def topological_ops(roots: Sequence[Value]) -> list[Primitive]:
     """The operations behind ``roots``, each after the operations it reads from (depth first,
     arguments in order), so a chain of layers comes out layer by layer."""
-    order: list[Function] = []
+    order: list[Primitive] = []
     seen: set[int] = set()
     for _, root in roots:
         if root is None:
             continue
-        stack: list[tuple[Function, bool]] = [(root, False)]
+        stack: list[tuple[Primitive, bool]] = [(root, False)]
         while stack:
             fn, done = stack.pop()
             if done:
@@ -90,7 +90,7 @@ def topological_ops(roots: Sequence[Value]) -> list[Function]:
     return order
 
 
-def _signature(fn: Function) -> tuple:
+def _signature(fn: Primitive) -> tuple:
     """What makes two operations "the same" in a picture: the primitive, and the kind, shape and
     dtype of each input."""
     kinds = tuple(("op" if parent is not None else "param" if t.requires_grad else "const",
@@ -102,7 +102,7 @@ class Region:
     """Repeats of one block of operations, to be drawn as a single note: the operations hidden,
     the values they read from outside, and how many nodes that leaves out."""
 
-    def __init__(self, hidden: list[Function], repeats: int, period: int,
+    def __init__(self, hidden: list[Primitive], repeats: int, period: int,
                  readers: dict[tuple[int, int], set[int]]) -> None:
         self.ops = {id(fn) for fn in hidden}
         self.made = {(0, id(fn)) for fn in hidden}  # the values the hidden operations made

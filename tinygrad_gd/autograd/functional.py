@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import backend
-from .autograd import enable_grad, run_backward
-from .functions import stack
-from .tensor import Tensor, _seed_gradient
+from .. import backend
+from .engine import run_backward
+from .grad_mode import enable_grad
+from ..functions import stack
+from ..tensor import Tensor, _seed_gradient
 
 TensorOrTensors = Tensor | Sequence[Tensor]
 
@@ -111,7 +112,7 @@ def _finish(xs: tuple[Tensor, ...], single: bool, create_graph: bool):
 
 def _check_v(v: Any, like: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
     if v is None:
-        if len(like) != 1 or like[0].size != 1:
+        if len(like) != 1 or like[0].numel() != 1:
             raise RuntimeError(f"{what}: v can be omitted only when there is a single "
                                "one-element tensor")
         return (Tensor._make(backend.xp_of(like[0].data).ones(like[0].shape, like[0].dtype),
@@ -167,9 +168,9 @@ def jacobian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False
     rows = []
     for o in outs:
         per_input = [[] for _ in ins]
-        flat_n = o.size
+        flat_n = o.numel()
         for k in range(flat_n):
-            seed = backend.xp_of(o.data).zeros(o.size, dtype=o.dtype)
+            seed = backend.xp_of(o.data).zeros(o.numel(), dtype=o.dtype)
             seed[k] = 1
             seed_t = Tensor._make(seed.reshape(o.shape), o.device)
             if o.requires_grad:
@@ -197,7 +198,7 @@ def hessian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False)
 
     def gradient(*xs: Tensor):
         out, _ = _call(func, xs)
-        if len(out) != 1 or out[0].size != 1:
+        if len(out) != 1 or out[0].numel() != 1:
             raise RuntimeError("hessian: func must return a single tensor with one element")
         gs = grad(out[0].reshape(()), xs, create_graph=True, allow_unused=True)
         return tuple(_zeros_for(x) if g is None else g for g, x in zip(gs, xs))
@@ -221,7 +222,7 @@ def hvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors,
     ins, single_in = _prepare(inputs, create_graph)
     vs = _check_v(v, ins, "hvp")
     outs, _ = _call(func, ins)
-    if len(outs) != 1 or outs[0].size != 1:
+    if len(outs) != 1 or outs[0].numel() != 1:
         raise RuntimeError("hvp: func must return a single tensor with one element")
     out = outs[0]
     with enable_grad():

@@ -1,109 +1,29 @@
-"""The tape: ``Function`` (one class per primitive), grad mode, and the reverse-mode engine.
+"""The tape: ``Primitive`` (one class per primitive operation) and the reverse-mode engine.
 
-A ``Function`` computes its forward pass on raw backend arrays and its backward pass on **Tensors**
+A ``Primitive`` computes its forward pass on raw backend arrays and its backward pass on **Tensors**
 made of other differentiable operations. So when ``create_graph=True`` the backward pass is itself
 recorded, and differentiating it again gives second (and higher) derivatives.
 
-The graph is a DAG of ``Function`` nodes; every node has exactly one output tensor, and
+The graph is a DAG of ``Primitive`` nodes; every node has exactly one output tensor, and
 ``tensor._ctx`` is the node that made it (``None`` for leaves). ``backward`` walks it in reverse
 topological order, found without recursion.
 """
 
 from __future__ import annotations
 
-import functools
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .grad_mode import _GradMode, _GradModeContext
+
 if TYPE_CHECKING:
-    from .tensor import Tensor
+    from ..tensor import Tensor
 
 
-class _GradMode:
-    enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """True when operations are being recorded for backward."""
-    return _GradMode.enabled
-
-
-class _GradModeContext:
-    """Base of ``no_grad``/``enable_grad``: a context manager that also works as a decorator."""
-
-    mode = True
-
-    def __new__(cls, *args: Any) -> Any:
-        if len(args) == 1 and callable(args[0]):  # bare ``@tg.no_grad``, as torch allows
-            return cls()(args[0])
-        return super().__new__(cls)
-
-    def __enter__(self) -> None:
-        self._prev = _GradMode.enabled
-        _GradMode.enabled = self.mode
-
-    def __exit__(self, *exc: object) -> None:
-        _GradMode.enabled = self._prev
-
-    def __call__(self, func: Callable) -> Callable:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__():
-                return func(*args, **kwargs)
-
-        return wrapper
-
-
-class no_grad(_GradModeContext):  # noqa: N801 - torch's name
-    """Stop recording operations (inference, optimizer updates).
-
-    >>> import tinygrad_gd as tg
-    >>> x = tg.ones(2, requires_grad=True)
-    >>> with tg.no_grad():
-    ...     y = x * 2
-    >>> y.requires_grad
-    False
-    """
-
-    mode = False
-
-
-class enable_grad(_GradModeContext):  # noqa: N801 - torch's name
-    """Record operations again inside a ``no_grad`` block (or as a decorator)."""
-
-    mode = True
-
-
-class set_grad_enabled(_GradModeContext):  # noqa: N801 - torch's name
-    """Set grad mode to ``mode``: for the rest of the program when called as a function
-    (``tg.set_grad_enabled(False)``), inside the block as a context manager, or inside the
-    function as a decorator -- the three uses of torch's."""
-
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
-        # takes effect now, as torch's: a plain call must switch the mode
-        self._prev = _GradMode.enabled
-        _GradMode.enabled = self.mode
-
-    def __enter__(self) -> None:
-        pass  # already set by __init__; __exit__ restores the mode from before it
-
-    def __call__(self, func: Callable) -> Callable:
-        _GradMode.enabled = self._prev  # as a decorator it only applies inside ``func``
-        mode = self.mode
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return func(*args, **kwargs)
-
-        return wrapper
-
-
-class Function:
+class Primitive:
     """A differentiable primitive: ``forward`` on arrays, ``backward`` on Tensors.
 
     Subclasses set ``saves_inputs``/``saves_output`` to say what backward reads (so in-place
@@ -181,7 +101,7 @@ class Function:
             if out is not None and out._version[0] != v:
                 raise _modified_error(self, f"output {tuple(out.shape)}", out._version[0], v)
 
-    def parents(self) -> Iterable[Function]:
+    def parents(self) -> Iterable[Primitive]:
         """The nodes that made this node's inputs (leaves have none)."""
         for parent in self.edges:
             if parent is not None:
@@ -195,7 +115,7 @@ class Function:
         self.freed = True
 
 
-def _modified_error(fn: Function, what: str, now: int, then: int) -> RuntimeError:
+def _modified_error(fn: Primitive, what: str, now: int, then: int) -> RuntimeError:
     return RuntimeError(
         f"{type(fn).__name__}'s {what} was saved for backward and then modified in place "
         f"(its version is {now}, expected {then}); clone it before changing it, or change it "
@@ -210,9 +130,9 @@ _FREED_MESSAGE = (
 )
 
 
-def _topological_counts(roots: Sequence[Function]) -> dict[Function, int]:
+def _topological_counts(roots: Sequence[Primitive]) -> dict[Primitive, int]:
     """Count, for each node reachable from ``roots``, how many consumers it has in the subgraph."""
-    counts: dict[Function, int] = {}
+    counts: dict[Primitive, int] = {}
     stack = list(roots)
     for fn in roots:
         counts.setdefault(fn, 0)
@@ -245,7 +165,7 @@ def run_backward(
     the gradients of the tensors in ``capture`` (leaves or not) are returned and ``.grad`` is
     untouched.
     """
-    grads: dict[Function, Tensor] = {}
+    grads: dict[Primitive, Tensor] = {}
     # with ``capture``, the gradients of the captured leaves, keyed by id
     leaf_grads: dict[int, Tensor | None] = {id(t): None for t in capture or () if t._ctx is None}
     root_fns = []
@@ -257,7 +177,7 @@ def run_backward(
         grads[fn] = grads[fn] + g if fn in grads else g
         root_fns.append(fn)
     counts = _topological_counts(root_fns)
-    captured_fns: dict[Function, list[int]] = {}  # a tensor may be asked for more than once
+    captured_fns: dict[Primitive, list[int]] = {}  # a tensor may be asked for more than once
     if capture is not None:
         for i, t in enumerate(capture):
             if t._ctx is not None:
@@ -265,7 +185,7 @@ def run_backward(
     results: list[Tensor | None] = [None] * len(capture) if capture is not None else []
 
     ready = [fn for fn in dict.fromkeys(root_fns) if counts[fn] == 0]
-    visited: list[Function] = []
+    visited: list[Primitive] = []
     with _GradModeContextFor(create_graph):
         while ready:
             fn = ready.pop()
