@@ -6,6 +6,8 @@ that finite differences stay away from an op's kinks and ties.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -250,3 +252,36 @@ def _repeats(index):
         return False
     keys = list(zip(*[np.broadcast_arrays(*arrays)[k].ravel() for k in range(len(arrays))]))
     return len(set(keys)) != len(keys) or any((a < 0).any() for a in arrays)
+
+
+# ---------------------------------------------------------------------------------- table rows
+
+
+def np_axis(x, axis):
+    """NumPy rejects axis 0 of a 0-d array, which torch (and tinygrad_gd) accept."""
+    return None if x.ndim == 0 else axis
+
+
+@dataclass
+class Row:
+    """One operation: ``fn(ns, *tensors, **params)``, its NumPy ``ref(*arrays, **params)``, the
+    cases to draw, a value domain per input (the last one repeats), and gradcheck options."""
+
+    name: str
+    fn: Callable[..., Any]
+    ref: Callable[..., Any]
+    cases: Any
+    domains: tuple = (real,)
+    torch: bool = True
+    check: dict = field(default_factory=dict)
+    fwd_tol: float = 1e-12
+
+    def domain(self, i):
+        return self.domains[min(i, len(self.domains) - 1)]
+
+
+def red(method, ref, **kw):
+    """A reduction row: ``x.method(dim=..., keepdim=...)``."""
+    def fn(ns, x, axis, keepdim):
+        return getattr(x, method)(dim=axis, keepdim=keepdim, **kw)
+    return fn, lambda x, axis, keepdim: ref(x, axis=np_axis(x, axis), keepdims=keepdim, **kw)

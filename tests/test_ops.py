@@ -15,16 +15,20 @@ per-input domain that keeps finite differences away from kinks (relu and abs at 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
 
 import numpy as np
 import pytest
+import rows_indexing
+import rows_linalg
+import rows_nn
+import rows_pointwise
+import rows_reduction
+import rows_shaping
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from op_cases import (
+    Row,
     cat_case,
     dim_kw,
     distinct,
@@ -34,6 +38,7 @@ from op_cases import (
     getitem_case,
     matmul_case,
     nonzero,
+    np_axis,
     odd_grid,
     off_tenths,
     one,
@@ -41,6 +46,7 @@ from op_cases import (
     permute_case,
     positive,
     real,
+    red,
     reduction,
     reshape_case,
     setitem_case,
@@ -79,7 +85,7 @@ TG = SimpleNamespace(
     gelu=lambda x, approximate: x.gelu(approximate=approximate),
     leaky_relu=lambda x, s: x.leaky_relu(s), softplus=lambda x, beta: x.softplus(beta=beta),
     pad=lambda x, pad, value: x.pad(pad, value=value), erf=lambda x: x.erf(),
-    T=lambda x: x.T, float32=tg.float32, float64=tg.float64)
+    T=lambda x: x.T, float32=tg.float32, float64=tg.float64, lib=tg, F=tg.nn.functional)
 
 
 def _torch_namespace():
@@ -99,15 +105,10 @@ def _torch_namespace():
         leaky_relu=F.leaky_relu, softplus=lambda x, beta: F.softplus(x, beta=beta),
         pad=lambda x, pad, value: F.pad(x, pad, value=value), erf=torch.erf,
         T=lambda x: x.permute(tuple(reversed(range(x.ndim)))), float32=torch.float32,
-        float64=torch.float64), torch
+        float64=torch.float64, lib=torch, F=F), torch
 
 
 # ---------------------------------------------------------------------------- numpy helpers
-
-
-def np_axis(x, axis):
-    """NumPy rejects axis 0 of a 0-d array, which torch (and tinygrad_gd) accept."""
-    return None if x.ndim == 0 else axis
 
 
 def np_softmax(x, axis):
@@ -173,31 +174,6 @@ def np_squeeze(x, dim):
 
 
 # --------------------------------------------------------------------------------- the table
-
-
-@dataclass
-class Row:
-    """One operation: ``fn(ns, *tensors, **params)``, its NumPy ``ref(*arrays, **params)``, the
-    cases to draw, a value domain per input (the last one repeats), and gradcheck options."""
-
-    name: str
-    fn: Callable[..., Any]
-    ref: Callable[..., Any]
-    cases: Any
-    domains: tuple = (real,)
-    torch: bool = True
-    check: dict = field(default_factory=dict)
-    fwd_tol: float = 1e-12
-
-    def domain(self, i):
-        return self.domains[min(i, len(self.domains) - 1)]
-
-
-def red(method, ref, **kw):
-    """A reduction row: ``x.method(dim=..., keepdim=...)``."""
-    def fn(ns, x, axis, keepdim):
-        return getattr(x, method)(dim=axis, keepdim=keepdim, **kw)
-    return fn, lambda x, axis, keepdim: ref(x, axis=np_axis(x, axis), keepdims=keepdim, **kw)
 
 
 def _var_ref(x, axis, keepdims, correction):
@@ -330,6 +306,12 @@ ROWS = [
         check={"eps": 1e-2}, fwd_tol=1e-6),
     Row("clone", lambda ns, x: x.clone() * x, lambda x: x * x, one()),
 ]
+
+
+# Each family's rows live in a file of their own (rows_*.py); ``ns.lib`` is ``tg`` or ``torch``
+# and ``ns.F`` their ``nn.functional``, so one definition runs on both.
+ROWS += (rows_pointwise.ROWS + rows_reduction.ROWS + rows_indexing.ROWS + rows_shaping.ROWS
+         + rows_linalg.ROWS + rows_nn.ROWS)
 
 
 def _setitem(ns, x, v, index):

@@ -8,7 +8,7 @@
 """
 
 # Subpackages (nn, optim, ...) import the core modules themselves, so the order here is free.
-from . import data, nn, optim, testing, viz
+from . import autograd, cuda, data, linalg, nn, optim, testing, utils, viz
 from .analysis import second_derivative_test, top_hessian_eigenvalue
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available
@@ -20,6 +20,12 @@ from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, 
                         outer, pad, permute, relu, reshape, sigmoid, sin, softmax, split, sqrt,
                         squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
+from .methods.conversion import *
+from .methods.indexing import *
+from .methods.linalg import *
+from .methods.pointwise import *
+from .methods.reduction import *
+from .methods.shaping import *
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
 

@@ -11,6 +11,12 @@ import numpy as np
 from . import backend
 from .autograd import _GradMode, run_backward
 from .indexing import normalize_index
+from .methods.conversion import ConversionMethods
+from .methods.indexing import IndexingMethods
+from .methods.linalg import LinalgMethods
+from .methods.pointwise import PointwiseMethods
+from .methods.reduction import ReductionMethods
+from .methods.shaping import ShapingMethods
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import movement as M
@@ -43,7 +49,8 @@ def _default_dtype(data: Any) -> np.dtype | None:
     raise TypeError(f"cannot make a Tensor from {type(data).__name__} data of dtype {probe.dtype}")
 
 
-class Tensor(TensorOps):
+class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods, LinalgMethods,
+             ConversionMethods, TensorOps):
     """An n-dimensional array that records the operations applied to it for reverse-mode autodiff.
 
     >>> import tinygrad_gd as tg

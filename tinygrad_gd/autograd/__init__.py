@@ -3,7 +3,7 @@
 
 - ``engine.py``: ``Primitive`` (the library's own array-level operations) and the backward pass.
 - ``grad_mode.py``: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
-- ``function.py``: ``Function``, torch's extension API (``forward(ctx, ...)``/``backward(ctx, ...)``).
+- ``function.py``: ``Function``, torch's extension API (``forward(ctx, ...)``, ``backward``).
 - ``functional.py``: ``jacobian``, ``hessian``, ``vjp``, ``jvp``, ``hvp``, ``vhp``.
 
 The names that need ``Tensor`` are loaded on first use, because ``tensor.py`` itself imports the

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import backend
-from .engine import run_backward
-from .grad_mode import enable_grad
 from ..functions import stack
 from ..tensor import Tensor, _seed_gradient
+from .engine import run_backward
+from .grad_mode import enable_grad
 
 TensorOrTensors = Tensor | Sequence[Tensor]
 

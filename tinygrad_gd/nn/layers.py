@@ -12,19 +12,19 @@ activations, and the containers ``Sequential``, ``ModuleList`` and ``MLP``.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..creation import ones, zeros
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
+from .container import Sequential
 from .module import Module, Parameter
 
 __all__ = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
-           "BatchNorm2d", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "Identity",
-           "Sequential", "ModuleList", "MLP"]
+           "BatchNorm2d", "Identity", "MLP"]
 
 
 def _empty(*shape: int, dtype: Any = None, device: Any = None) -> Parameter:
@@ -205,151 +205,11 @@ class BatchNorm2d(_BatchNorm):
     expected_ndim = (4,)
 
 
-class ReLU(Module):
-    """max(x, 0). ``inplace`` is accepted for torch code and changes nothing: the autograd tape
-    records out-of-place results."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.relu()
-
-
-class LeakyReLU(Module):
-    """x for x > 0, ``negative_slope * x`` otherwise (``inplace`` accepted, as for ReLU)."""
-
-    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
-        super().__init__()
-        self.negative_slope = negative_slope
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.leaky_relu(self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
-class Tanh(Module):
-    """Hyperbolic tangent."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.tanh()
-
-
-class Sigmoid(Module):
-    """Logistic sigmoid."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.sigmoid()
-
-
-class GELU(Module):
-    """Gaussian error linear unit (``approximate="none"`` or ``"tanh"``)."""
-
-    def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        self.approximate = approximate
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.gelu(self.approximate)
-
-
-class Softmax(Module):
-    """Softmax along ``dim``."""
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.softmax(self.dim)
-
-
 class Identity(Module):
     """Returns its input."""
 
     def forward(self, x: Tensor) -> Tensor:
         return x
-
-
-class Sequential(Module):
-    """Modules applied in order; built from arguments or an ordered dict of named modules."""
-
-    def __init__(self, *modules: Module | OrderedDict) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
-            for name, m in modules[0].items():
-                self.add_module(str(name), m)
-        else:
-            for i, m in enumerate(modules):
-                if not isinstance(m, Module):
-                    raise TypeError(f"Sequential: argument {i} is a {type(m).__name__}, not an "
-                                    "nn.Module")
-                self.add_module(str(i), m)
-
-    def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
-            x = m(x)
-        return x
-
-    def append(self, module: Module) -> Sequential:
-        """Add a module at the end."""
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def __getitem__(self, index: int | slice) -> Module | Sequential:
-        items = list(self._modules.items())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(items[index]))
-        return items[index][1]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-
-class ModuleList(Module):
-    """A list of modules, registered so their parameters are found (a plain list is not)."""
-
-    def __init__(self, modules: Iterable[Module] | None = None) -> None:
-        super().__init__()
-        for m in modules or ():
-            self.append(m)
-
-    def append(self, module: Module) -> ModuleList:
-        """Add a module at the end."""
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: expected an nn.Module, got {type(module).__name__}")
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        """Add several modules at the end."""
-        for m in modules:
-            self.append(m)
-        return self
-
-    def __getitem__(self, index: int | slice) -> Any:
-        values = list(self._modules.values())
-        if isinstance(index, slice):
-            return ModuleList(values[index])
-        return values[index]
-
-    def __setitem__(self, index: int, module: Module) -> None:
-        name = list(self._modules)[index]
-        self.add_module(name, module)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def forward(self, *args: Any) -> Any:
-        raise NotImplementedError("ModuleList has no forward(); iterate over it in yours")
 
 
 _ACTIVATIONS: dict[str, Callable[[], Module]] = {
