@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import rows_indexing
 import rows_linalg
+import rows_loss
 import rows_nn
 import rows_pointwise
 import rows_reduction
@@ -311,7 +312,7 @@ ROWS = [
 # Each family's rows live in a file of their own (rows_*.py); ``ns.lib`` is ``tg`` or ``torch``
 # and ``ns.F`` their ``nn.functional``, so one definition runs on both.
 ROWS += (rows_pointwise.ROWS + rows_reduction.ROWS + rows_indexing.ROWS + rows_shaping.ROWS
-         + rows_linalg.ROWS + rows_nn.ROWS)
+         + rows_linalg.ROWS + rows_nn.ROWS + rows_loss.ROWS)
 
 
 def _setitem(ns, x, v, index):

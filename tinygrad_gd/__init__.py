@@ -12,8 +12,7 @@ from . import autograd, cuda, data, linalg, nn, optim, testing, utils, viz
 from .analysis import second_derivative_test, top_hessian_eigenvalue
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available
-from .creation import (arange, eye, full, linspace, manual_seed, ones, ones_like, rand, rand_like,
-                       randint, randn, randn_like, tensor, zeros, zeros_like)
+from .creation import *
 from .autograd.functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, cos, dot, exp,
                         flatten, log, log_softmax, logsumexp, matmul, maximum, mean, minimum, norm,
