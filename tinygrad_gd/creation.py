@@ -10,7 +10,9 @@ import numpy as np
 from . import backend
 from .tensor import Tensor, float32, int64
 
-__all__ = ["arange", "eye", "full", "linspace", "manual_seed", "ones", "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "tensor", "zeros", "zeros_like"]
+__all__ = ["arange", "eye", "full", "linspace", "manual_seed", "ones", "ones_like", "rand",
+           "rand_like", "randint", "randn", "randn_like", "tensor", "zeros", "zeros_like"]
+
 
 def manual_seed(seed: int) -> None:
     """Seed every random draw of the library (all devices), like ``torch.manual_seed``.
