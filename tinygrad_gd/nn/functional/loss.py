@@ -1,4 +1,10 @@
-"""Losses, each with ``reduction="mean" | "sum" | "none"``."""
+"""Losses with torch's names, signatures and semantics, each with ``reduction="mean" | "sum" |
+"none"`` (and torch's deprecated ``size_average``/``reduce``, which override it).
+
+This module holds the classification losses (class indices and binary targets); the regression
+losses are in ``loss_regression.py`` and the margin and embedding losses in ``loss_pairs.py``,
+both re-exported from here.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,18 @@ from typing import Any
 import numpy as np
 
 from ... import backend
+from ...autograd.engine import Primitive
 from ...ops.fused import CrossEntropy
 from ...tensor import Tensor
+from ._loss_util import LOG_FLOOR, _check_reduction, _clamped_log, _pair_target, _reduction
 from ._util import _as_target, _check_same_shape, _reduce
+from .loss_pairs import *  # noqa: F403
+from .loss_pairs import __all__ as _pairs_all
+from .loss_regression import *  # noqa: F403
+from .loss_regression import __all__ as _regression_all
 
-__all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "multi_margin_loss"]
+__all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "multi_margin_loss", "multilabel_soft_margin_loss", *_regression_all, *_pairs_all]
 
 
 def _class_rows(input: Tensor, target: Tensor, name: str,  # noqa: A002
@@ -27,8 +39,11 @@ def _class_rows(input: Tensor, target: Tensor, name: str,  # noqa: A002
     else:
         expected = (input.shape[0],) + tuple(input.shape[2:])
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{name}: target must hold integer class labels, got dtype "
-                        f"{target.dtype}")
+        raise TypeError(f"{name}: target must hold integer class labels (an int64 tensor, "
+                        f"torch's Long), got dtype {target.dtype} and shape "
+                        f"{tuple(target.shape)}; convert it with target.long()"
+                        + ("; class probabilities need the input's shape "
+                           f"{tuple(input.shape)}" if name == "cross_entropy" else ""))
     if tuple(target.shape) != expected:
         raise ValueError(f"{name}: input of shape {tuple(input.shape)} needs a target of shape "
                          f"{expected}, got {tuple(target.shape)}")
@@ -91,17 +106,29 @@ def _weighted(loss: Tensor, rows: Tensor, labels: Tensor, keep: Any, weight: Ten
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: A002
-                  ignore_index: int = -100, reduction: str = "mean",
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits and integer labels (or class probabilities of the
-    logits' shape), fused and stable: finite for logits of any finite size. ``weight``,
-    ``ignore_index`` and ``label_smoothing`` as torch's."""
+    """Softmax cross-entropy of logits ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)`` and integer
+    class indices (``(N,)``, ``()``, ``(N, d1, ...)``) or class probabilities (a float target
+    of the logits' shape). ``weight`` (one per class), ``ignore_index`` and
+    ``label_smoothing`` as torch's: with weights, ``"mean"`` divides by the summed weights of
+    the kept targets. The plain case runs as one fused node, stable for logits of any size.
+
+    >>> import tinygrad_gd as tg
+    >>> from tinygrad_gd.nn import functional as F
+    >>> x = tg.tensor([[2.0, 0.0], [0.0, 2.0]])
+    >>> round(F.cross_entropy(x, tg.tensor([0, 0])).item(), 4)
+    1.1269
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
     target = _as_target(target, input)
-    if backend.is_floating(target.dtype):  # class probabilities
-        _check_same_shape(input, target, "cross_entropy")
+    if backend.is_floating(target.dtype) and tuple(target.shape) == tuple(input.shape):
+        # class probabilities
         axis = 0 if input.ndim == 1 else 1
         if label_smoothing:
             k = input.shape[axis]
@@ -125,9 +152,13 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,  # n
 
 
 def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: A002
-             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of log-probabilities ``input (N, C)`` at integer labels
-    (``weight`` and ``ignore_index`` as torch's)."""
+             size_average: bool | None = None, ignore_index: int = -100,
+             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood ``-input[n, target[n]]`` of log-probabilities ``(N, C)``,
+    ``(C,)`` or ``(N, C, d1, ...)`` at integer labels (``weight`` and ``ignore_index`` as
+    torch's)."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "nll_loss")
     target = _as_target(target, input)
     rows, labels, keep, shape = _class_rows(input, target, "nll_loss", ignore_index)
     xp = backend.xp_of(labels.data)
@@ -135,49 +166,97 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: 
     return _weighted(-picked, rows, labels, keep, weight, reduction, shape, "nll_loss")
 
 
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Squared error ``(input - target)^2``."""
-    target = _as_target(target, input)
-    _check_same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+# torch's floor of p (1 - p) in the gradient: 1e-12 rounded to float32, as torch stores it
+_BCE_EPS = float(np.float32(1e-12))
 
 
-def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Absolute error ``|input - target|``."""
-    target = _as_target(target, input)
-    _check_same_shape(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction, "l1_loss")
+class BinaryCrossEntropy(Primitive):
+    """``-(t max(log p, -100) + (1 - t) max(log(1 - p), -100))`` element-wise, torch's clamped
+    form; the gradients are torch's: ``g (p - t) / max(p (1 - p), 1e-12)`` for ``p`` and
+    ``g (max(log(1 - p), -100) - max(log p, -100))`` for ``t``, both Tensor ops (so second
+    derivatives work)."""
+
+    def forward(self, p, t):
+        xp = backend.xp_of(p)
+        with np.errstate(divide="ignore"):
+            log_p = xp.maximum(xp.log(p), LOG_FLOOR)
+            log_q = xp.maximum(xp.log1p(-p), LOG_FLOOR)
+        return -(t * log_p + (1 - t) * log_q)
+
+    def backward(self, g):
+        p, t = self.inputs
+        gp = gt = None
+        if self.needs_grad(0):
+            gp = g * (p - t) / (p * (1.0 - p)).clamp(min=_BCE_EPS)
+        if self.needs_grad(1):
+            gt = g * (_clamped_log(1.0 - p) - _clamped_log(p))
+        return gp, gt
 
 
-def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """``-(t log p + (1 - t) log(1 - p))`` of probabilities ``p``; the logs are clamped at -100
-    (as torch), so p = 0 or 1 gives a finite loss."""
+def binary_cross_entropy(input: Tensor, target: Any,  # noqa: A002
+                         weight: Tensor | None = None, size_average: bool | None = None,
+                         reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """``-w (t log p + (1 - t) log(1 - p))`` of probabilities ``p``; the logs are clamped at
+    -100 as torch's (p = 0 or 1 gives a finite loss, and torch's gradient). ``weight``
+    broadcasts against the input and rescales each element's loss.
+
+    >>> import tinygrad_gd as tg
+    >>> from tinygrad_gd.nn import functional as F
+    >>> F.binary_cross_entropy(tg.tensor([0.0, 1.0]), tg.tensor([1.0, 1.0]), reduction="sum").item()
+    100.0
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "binary_cross_entropy")
     target = _as_target(target, input)
     _check_same_shape(input, target, "binary_cross_entropy")
+    if not backend.is_floating(input.dtype):
+        raise TypeError(f"binary_cross_entropy: input must be a floating tensor of "
+                        f"probabilities, got dtype {input.dtype}")
     data = input.data
     if data.size and (float(data.min()) < 0.0 or float(data.max()) > 1.0):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1], got "
                          f"values in [{float(data.min())}, {float(data.max())}]; use "
                          "binary_cross_entropy_with_logits for logits")
-    log_p = input.log().clamp(min=-100.0)
-    log_q = (1.0 - input).log().clamp(min=-100.0)
-    return _reduce(-(target * log_p + (1.0 - target) * log_q), reduction, "binary_cross_entropy")
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    loss = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * _as_target(weight, input)
+    return _reduce(loss, reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
-                                     reduction: str = "mean") -> Tensor:
-    """Sigmoid and binary cross-entropy in one stable formula: ``softplus(x) - x t``
-    (softplus is computed without overflow, and its derivative at 0 is exactly 1/2)."""
+                                     weight: Tensor | None = None,
+                                     size_average: bool | None = None,
+                                     reduce: bool | None = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid and binary cross-entropy in one stable formula, torch's:
+    ``(1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)`` (= ``softplus(x) - x t`` without
+    ``pos_weight``). ``pos_weight`` (one per class, broadcast along the last dimension)
+    weighs the positive examples; ``weight`` rescales each element."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
     target = _as_target(target, input)
     _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    loss = input.softplus() - input * target
+    if target.dtype != input.dtype and backend.is_floating(input.dtype):
+        target = target.to(input.dtype)
+    if pos_weight is None:
+        loss = input.softplus() - input * target
+    else:
+        log_weight = (_as_target(pos_weight, input) - 1.0) * target + 1.0
+        loss = (1.0 - target) * input + log_weight * (-input).softplus()
+    if weight is not None:
+        loss = loss * _as_target(weight, input)
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
 def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0,  # noqa: A002
-                      reduction: str = "mean") -> Tensor:
-    """The multiclass SVM hinge loss: ``sum_{j != y} max(0, margin - x_y + x_j)^p / C`` per row."""
+                      weight: Tensor | None = None, size_average: bool | None = None,
+                      reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """The multiclass SVM hinge loss: ``sum_{j != y} w_y max(0, margin - x_y + x_j)^p / C``
+    per row of ``input (N, C)`` or ``(C,)``, ``p`` 1 or 2."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
     target = _as_target(target, input)
@@ -194,6 +273,29 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     # the target's own column would add max(0, margin)^p: mask it out
     others = xp.ones((n, k), dtype=rows.dtype)
     others[xp.arange(n), labels.data] = 0
+    if weight is not None:
+        if tuple(weight.shape) != (k,):
+            raise ValueError(f"multi_margin_loss: weight must have one entry per class, shape "
+                             f"({k},), got {tuple(weight.shape)}")
+        others = others * weight.data.astype(rows.dtype, copy=False)[labels.data][:, None]
     loss = (hinge * rows._const(others)).sum(axis=1) * (1.0 / k)
     return _reduce(loss.reshape(shape), reduction, "multi_margin_loss")
 
+
+def multilabel_soft_margin_loss(input: Tensor, target: Any,  # noqa: A002
+                                weight: Tensor | None = None, size_average: bool | None = None,
+                                reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """One-versus-all logistic loss over ``C`` labels: the mean over the last dimension of
+    ``-w (t log sigmoid(x) + (1 - t) log sigmoid(-x))``, then reduced over the batch."""
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction, "multilabel_soft_margin_loss")
+    target = _pair_target(input, target, "multilabel_soft_margin_loss")
+    if input.ndim == 0:
+        raise ValueError("multilabel_soft_margin_loss: input must have a class dimension, got "
+                         "a scalar")
+    # log sigmoid(x) = -softplus(-x)
+    loss = target * (-input).softplus() + (1.0 - target) * input.softplus()
+    if weight is not None:
+        loss = loss * _as_target(weight, input)
+    loss = loss.sum(axis=-1) * (1.0 / input.shape[-1])
+    return _reduce(loss, reduction, "multilabel_soft_margin_loss")
