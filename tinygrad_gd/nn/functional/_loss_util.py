@@ -25,9 +25,10 @@ def _reduction(size_average: bool | None, reduce: bool | None, reduction: str) -
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    result = "none" if not reduce else ("mean" if size_average else "sum")
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{result}' instead.", UserWarning, stacklevel=3)
+    return result
 
 
 def _check_reduction(reduction: str, name: str, extra: tuple = ()) -> None:
