@@ -13,6 +13,9 @@ from .analysis import second_derivative_test, top_hessian_eigenvalue
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available
 from .creation import *
+from .devices import device
+from .dtypes import *
+from .printing import set_printoptions
 from .autograd.functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, cos, dot, exp,
                         flatten, log, log_softmax, logsumexp, matmul, maximum, mean, minimum, norm,

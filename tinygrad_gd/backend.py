@@ -31,13 +31,16 @@ DTYPES = {
     "bool": np.bool_,
 }
 _ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
-            "int": "int64"}
+            "int": "int32", "short": "int16", "char": "int8", "byte": "uint8"}  # torch's names
 
 
 def parse_dtype(dtype: Any) -> np.dtype:
     """Turn ``"float32"``, ``np.float64``, ``tg.int64``... into a ``numpy.dtype``; reject others."""
     if isinstance(dtype, str):
-        name = _ALIASES.get(dtype, dtype)
+        name = _ALIASES.get(dtype.removeprefix("torch."), dtype.removeprefix("torch."))
+        if name == "bfloat16":
+            raise TypeError("bfloat16 is not supported: NumPy has no bfloat16 (use float16 or "
+                            "float32)")
         if name not in DTYPES:
             raise TypeError(f"unknown dtype {dtype!r}; expected one of {sorted(DTYPES)}")
         return np.dtype(DTYPES[name])

@@ -1,5 +1,59 @@
-"""``tg.cuda``: what torch.cuda answers about GPUs (through CuPy)."""
+"""``tg.cuda``: what torch.cuda answers about GPUs (through CuPy).
+
+>>> import tinygrad_gd as tg
+>>> isinstance(tg.cuda.is_available(), bool), tg.cuda.device_count() >= 0
+(True, True)
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from . import backend
+
+__all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "synchronize",
+           "current_device", "get_device_name"]
+
+
+def is_available() -> bool:
+    """True when CuPy imports and sees a CUDA GPU."""
+    return backend.cuda_available()
+
+
+def device_count() -> int:
+    """The number of GPUs CuPy sees (0 without CuPy or a GPU)."""
+    if not backend.cuda_available():
+        return 0
+    return int(backend._cupy.cuda.runtime.getDeviceCount())
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the random draws (the library has one seed for every device: ``tg.manual_seed``)."""
+    backend.generators.manual_seed(seed)
+
+
+manual_seed_all = manual_seed
+
+
+def synchronize(device: object = None) -> None:
+    """Wait for the GPU's queued work to finish (nothing to do without a GPU)."""
+    if backend.cuda_available():
+        index = 0 if device is None else int(str(backend.parse_device(device)).split(":")[1])
+        with backend._cupy.cuda.Device(index):
+            backend._cupy.cuda.Device(index).synchronize()
+
+
+def current_device() -> int:
+    """The current GPU's index."""
+    if not backend.cuda_available():
+        raise RuntimeError("current_device: no CUDA GPU is available")
+    return int(backend._cupy.cuda.runtime.getDevice())
+
+
+def get_device_name(device: object = None) -> str:
+    """The GPU's name."""
+    if not backend.cuda_available():
+        raise RuntimeError("get_device_name: no CUDA GPU is available")
+    index = 0 if device is None else (device if isinstance(device, int) else int(
+        str(backend.parse_device(device)).split(":")[1]))
+    props = backend._cupy.cuda.runtime.getDeviceProperties(index)
+    name = props["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)

@@ -10,6 +10,8 @@ import numpy as np
 
 from . import backend
 from .autograd import _GradMode, run_backward
+from .devices import as_device
+from .dtypes import DEFAULT_FLOAT
 from .indexing import normalize_index
 from .methods.conversion import ConversionMethods
 from .methods.indexing import IndexingMethods
@@ -41,7 +43,7 @@ def _default_dtype(data: Any) -> np.dtype | None:
     if backend.is_array(data) or isinstance(data, np.generic):
         return None  # arrays keep their dtype
     if kind == "f":
-        return float32
+        return DEFAULT_FLOAT[0]  # float32 unless tg.set_default_dtype changed it
     if kind in "iu":
         return int64
     if kind == "b":
@@ -108,7 +110,8 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
     shape = property(lambda self: self.data.shape, doc="The shape, a tuple of ints.")
     ndim = property(lambda self: self.data.ndim, doc="The number of dimensions.")
     dtype = property(lambda self: self.data.dtype, doc="The dtype, a ``numpy.dtype``.")
-    device = property(lambda self: self._device, doc="``'cpu'`` or ``'cuda:N'``.")
+    device = property(lambda self: as_device(self._device),
+                      doc="A ``tg.device``: equal to the string ``'cpu'`` or ``'cuda:N'``.")
     is_leaf = property(lambda self: self._ctx is None, doc="True unless an op recorded it.")
     grad_fn = property(lambda self: self._ctx, doc="The Primitive node that made it, or None.")
     version = property(lambda self: self._version[0], doc="Bumped by each in-place change.")
@@ -173,15 +176,9 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         return object.__format__(self, spec)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="Tensor(")
-        extra = f", dtype={self.dtype}"
-        if self._device != "cpu":
-            extra += f", device='{self._device}'"
-        if self._ctx is not None:
-            extra += f", grad_fn=<{type(self._ctx).__name__}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"Tensor({body}{extra})"
+        from .printing import tensor_repr  # torch's layout: tensor([1.5000, 2.0000])
+
+        return tensor_repr(self)
 
     # ----------------------------------------------------------------------- conversions
     def numpy(self) -> np.ndarray:
@@ -314,7 +311,7 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
             elif isinstance(other, (numbers.Integral, np.integer)):
                 dt = self.dtype if kind != "b" else int64
             else:
-                dt = self.dtype if kind == "f" else float32
+                dt = self.dtype if kind == "f" else DEFAULT_FLOAT[0]
             return Tensor._make(backend.get_xp(self._device).asarray(other, dtype=dt), self._device)
         if backend.is_array(other) or isinstance(other, (list, tuple)):
             return Tensor(other, device=self._device if not backend.is_array(other) else None)
@@ -608,7 +605,8 @@ def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 def _true_div(a: Tensor, b: Tensor) -> Tensor:
     if not backend.is_floating(a.dtype) and not backend.is_floating(b.dtype):
-        a, b = a.to(float32), b.to(float32)  # true division of ints gives floats, as in torch
+        # true division of ints gives floats (the default float dtype), as in torch
+        a, b = a.to(DEFAULT_FLOAT[0]), b.to(DEFAULT_FLOAT[0])
     return a._binary(E.Div, b)
 
 

@@ -80,7 +80,11 @@ class TensorOps:
         return 1.0 / self
 
     def _as_float(self) -> Tensor:
-        return self if backend.is_floating(self.dtype) else self.to(np.float32)
+        if backend.is_floating(self.dtype):
+            return self
+        from .dtypes import DEFAULT_FLOAT  # ints compute in the default float dtype, as torch
+
+        return self.to(DEFAULT_FLOAT[0])
 
     def abs(self) -> Tensor:
         """Absolute value; its gradient at 0 is 0 (as torch)."""
