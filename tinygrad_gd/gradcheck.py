@@ -29,9 +29,17 @@ def _inputs(inputs: Any) -> tuple[Tensor, ...]:
     return ins
 
 
-def _warn_precision(ins: Sequence[Tensor], name: str) -> None:
+def _all_inputs(inputs: Any) -> tuple[Any, ...]:
+    """The arguments of ``func``: Tensors and, as torch allows, plain values passed through."""
+    if isinstance(inputs, (tuple, list)):
+        return tuple(inputs)
+    return (inputs,)
+
+
+def _warn_precision(ins: Sequence[Any], name: str) -> None:
     for i, t in enumerate(ins):
-        if backend.is_floating(t.dtype) and t.dtype != np.float64:  # (int indices are exact)
+        if (isinstance(t, Tensor) and backend.is_floating(t.dtype)
+                and t.dtype != np.float64):  # (int indices are exact)
             warnings.warn(
                 f"{name}: input {i} is {t.dtype}, not float64; finite differences in low "
                 "precision are unreliable (pass .double() inputs)", UserWarning, stacklevel=3)
@@ -103,23 +111,30 @@ def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float
 
 
 def gradcheck(func: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+              rtol: float = 1e-3, raise_exception: bool = True, **torch_options: Any) -> bool:
     """Compare ``tg.jacobian`` with central differences for every input that requires grad.
+
+    ``inputs`` may mix Tensors with plain values (ints, floats, None, strings), which are passed
+    to ``func`` unchanged; Tensors that do not require grad are not checked. torch's further
+    options (``nondet_tol``, ``fast_mode``, ``check_undefined_grad``, ...) are accepted and
+    change nothing: the check is always the full, slow one.
 
     >>> import tinygrad_gd as tg
     >>> x = tg.randn(3, dtype="float64", requires_grad=True)
     >>> tg.gradcheck(lambda t: (t.sin() * t).sum(), x)
     True
     """
-    ins = _inputs(inputs)
+    _check_options(torch_options, "gradcheck")
+    ins = _all_inputs(inputs)
     _warn_precision(ins, "gradcheck")
-    diff = [i for i, t in enumerate(ins) if t.requires_grad]
+    diff = [i for i, t in enumerate(ins) if isinstance(t, Tensor) and t.requires_grad]
     if not diff:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
     ok = True
     for i in diff:
         def f_i(x: Tensor, i: int = i) -> Any:
-            return func(*[x if j == i else t.detach() for j, t in enumerate(ins)])
+            return func(*[x if j == i else t.detach() if isinstance(t, Tensor) else t
+                          for j, t in enumerate(ins)])
 
         analytic = jacobian(f_i, ins[i])
         numeric = numerical_jacobian(f_i, ins[i].detach(), eps=eps)
@@ -133,7 +148,8 @@ def gradcheck(func: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5
 
 
 def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, eps: float = 1e-6,
-                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
+                  **torch_options: Any) -> bool:
     """Check second derivatives: ``gradcheck`` of the map (inputs, v) -> v^T J, built with
     ``create_graph=True``. ``grad_outputs`` (the ``v``) is random when not given.
 
@@ -142,7 +158,8 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, eps: fl
     >>> tg.gradgradcheck(lambda t: t.tanh(), x)
     True
     """
-    ins = _inputs(inputs)
+    _check_options(torch_options, "gradgradcheck")
+    ins = _all_inputs(inputs)
     _warn_precision(ins, "gradgradcheck")
     with no_grad():
         outs, _ = _as_tuple(func(*ins), "func's output")
@@ -153,7 +170,7 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, eps: fl
     else:
         vs = _inputs(grad_outputs)
         vs = tuple(v.detach().requires_grad_() for v in vs)
-    diff = [i for i, t in enumerate(ins) if t.requires_grad]
+    diff = [i for i, t in enumerate(ins) if isinstance(t, Tensor) and t.requires_grad]
     n_in = len(ins)
 
     def first_derivative(*args: Tensor):
@@ -170,3 +187,15 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, eps: fl
 
     return gradcheck(first_derivative, tuple(ins) + vs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)
+
+
+_TORCH_OPTIONS = {"nondet_tol", "check_undefined_grad", "check_grad_dtypes", "check_batched_grad",
+                  "check_batched_forward_grad", "check_forward_ad", "check_backward_ad",
+                  "fast_mode", "masked", "gen_non_contig_grad_outputs", "check_fwd_over_rev",
+                  "check_rev_over_rev"}
+
+
+def _check_options(options: dict[str, Any], name: str) -> None:
+    unknown = sorted(set(options) - _TORCH_OPTIONS)
+    if unknown:
+        raise TypeError(f"{name}() got unexpected keyword arguments: {', '.join(unknown)}")

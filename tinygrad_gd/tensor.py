@@ -10,6 +10,7 @@ import numpy as np
 
 from . import backend
 from .autograd import _GradMode, run_backward
+from .autograd import hooks as _hooks
 from .devices import as_device
 from .dtypes import DEFAULT_FLOAT
 from .indexing import normalize_index
@@ -63,7 +64,9 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
     [2.0, 4.0, 6.0]
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_device", "__weakref__")
+    # _hooks: a leaf's gradient hooks, set only by register_hook (read with getattr(t, "_hooks"))
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_device", "_hooks",
+                 "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` calls Tensor.__rmul__ instead of unwrapping us
     __hash__ = object.__hash__  # == is elementwise, so hash by identity (as torch)
 
@@ -282,6 +285,18 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
             if g is not None:
                 g = g if create_graph else g.detach()
                 t.grad = g if t.grad is None else t.grad + g
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a Tensor it returns
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        return _hooks.register_tensor_hook(self, hook)
+
+    def retain_grad(self) -> None:
+        """Have backward fill ``.grad`` of this non-leaf tensor too."""
+        _hooks.retain_grad(self)
+
+    retains_grad = property(lambda self: _hooks.retains_grad(self),
+                            doc="True for a non-leaf whose ``.grad`` backward fills.")
 
     def sum_to(self, shape: Sequence[int]) -> Tensor:
         """Sum broadcast dimensions away so the result has ``shape`` (the adjoint of broadcast)."""

@@ -7,17 +7,27 @@ recorded, and differentiating it again gives second (and higher) derivatives.
 The graph is a DAG of ``Primitive`` nodes; every node has exactly one output tensor, and
 ``tensor._ctx`` is the node that made it (``None`` for leaves). ``backward`` walks it in reverse
 topological order, found without recursion.
+
+Besides ``backward``, a node may carry gradient hooks (``hooks``, ``retain_ref``: see
+``hooks.py``), and a node with several outputs (a user's ``autograd.Function`` returning a tuple)
+sets ``gathers``: each of its outputs is made by a light router node that deposits its gradient
+in the owner's slots, and the owner's ``gathered()`` hands them to its ``backward`` at once (see
+``function.py``). While anomaly detection is on (``anomaly_mode.py``), every gradient a node
+returns is checked for NaN.
 """
 
 from __future__ import annotations
 
+import os
+import traceback
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .grad_mode import _GradMode, _GradModeContext
+from .grad_mode import _AnomalyMode, _GradMode, _GradModeContext
+from .hooks import run_hooks
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -35,6 +45,11 @@ class Primitive:
     saves_inputs = True
     saves_output = False
     is_view = False
+    # Set per node only when used (instance attributes shadow these): gradient hooks on the
+    # output, a weak reference to an output whose ``.grad`` is retained, and "several outputs".
+    hooks: dict | None = None
+    retain_ref: Any = None
+    gathers = False
 
     def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -163,15 +178,15 @@ def run_backward(
 
     With ``capture=None`` the gradients of leaves are accumulated into their ``.grad``; otherwise
     the gradients of the tensors in ``capture`` (leaves or not) are returned and ``.grad`` is
-    untouched.
+    untouched. Each leaf's contributions are summed first and delivered at the end, so a leaf's
+    hooks see its whole gradient once.
     """
     grads: dict[Primitive, Tensor] = {}
-    # with ``capture``, the gradients of the captured leaves, keyed by id
-    leaf_grads: dict[int, Tensor | None] = {id(t): None for t in capture or () if t._ctx is None}
+    leaves: dict[int, list] = {}  # id -> [leaf, summed gradient]
     root_fns = []
     for t, g in zip(roots, root_grads):
         if t._ctx is None:  # a leaf root: its gradient is the seed itself
-            _deliver_leaf(t, g, capture, leaf_grads, create_graph)
+            _add_leaf(leaves, t, g)
             continue
         fn = t._ctx
         grads[fn] = grads[fn] + g if fn in grads else g
@@ -191,6 +206,10 @@ def run_backward(
             fn = ready.pop()
             visited.append(fn)
             grad = grads.pop(fn, None)
+            if fn.gathers:  # several outputs: their routers left the gradients in its slots
+                grad = fn.gathered()
+            if fn.hooks is not None and grad is not None:
+                grad = _node_hooks(fn, grad, create_graph)
             if fn in captured_fns:
                 for i in captured_fns[fn]:
                     results[i] = grad
@@ -205,6 +224,8 @@ def run_backward(
                 if len(input_grads) != len(fn.edges):
                     raise RuntimeError(f"{type(fn).__name__}.backward returned "
                                        f"{len(input_grads)} gradients for {len(fn.edges)} inputs")
+                if _AnomalyMode.enabled and _AnomalyMode.check_nan:
+                    _check_nan(fn, input_grads)
             delivered: list[int] = []  # ids of the gradients handed out by this node
             for t, parent, g in zip(fn.inputs, fn.edges, input_grads):
                 # a leaf: no parent now nor when recorded (a later in-place op may add one)
@@ -215,21 +236,27 @@ def run_backward(
                         g = g.clone()
                     delivered.append(id(g))
                     if parent is None:
-                        _deliver_leaf(t, g, capture, leaf_grads, create_graph)
+                        _add_leaf(leaves, t, g)
                     else:
                         grads[parent] = grads[parent] + g if parent in grads else g
                 if parent is not None:
                     counts[parent] -= 1
                     if counts[parent] == 0:
                         ready.append(parent)
+        for t, g in leaves.values():  # leaf hooks run inside the pass's grad mode too
+            hooks = getattr(t, "_hooks", None)
+            if hooks:
+                leaves[id(t)][1] = run_hooks(hooks, g)
     if not retain_graph:
         for fn in visited:
             fn.release()
     if capture is None:
+        for t, g in leaves.values():
+            _accumulate(t, g, create_graph)
         return None
     for i, t in enumerate(capture):
-        if t._ctx is None:
-            results[i] = leaf_grads.get(id(t))
+        if t._ctx is None and id(t) in leaves:
+            results[i] = leaves[id(t)][1]
     return results
 
 
@@ -249,19 +276,57 @@ def _fit(g: Tensor, t: Tensor) -> Tensor:
     return g
 
 
-def _deliver_leaf(
-    t: Tensor,
-    g: Tensor,
-    capture: Sequence[Tensor] | None,
-    leaf_grads: dict[int, Tensor | None],
-    create_graph: bool,
-) -> None:
-    if capture is not None:
-        key = id(t)
-        if key in leaf_grads:
-            prev = leaf_grads[key]
-            leaf_grads[key] = g if prev is None else prev + g
-        return
+def _add_leaf(leaves: dict[int, list], t: Tensor, g: Tensor) -> None:
+    entry = leaves.get(id(t))
+    if entry is None:
+        leaves[id(t)] = [t, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:
+    """``t.grad += g`` (the gradient is detached unless the backward pass is recorded)."""
     if not create_graph:
         g = g.detach()
     t.grad = g if t.grad is None else t.grad + g
+
+
+def _node_hooks(fn: Primitive, grad: Tensor, create_graph: bool) -> Tensor:
+    """Run a node's tensor hooks on its output's gradient, then fill a retained ``.grad``."""
+    grad = run_hooks(fn.hooks, grad)
+    if fn.retain_ref is not None:
+        t = fn.retain_ref()
+        if t is not None:
+            _accumulate(t, grad, create_graph)
+    return grad
+
+
+def _check_nan(fn: Primitive, input_grads: Sequence[Any]) -> None:
+    """Anomaly mode: raise, naming the forward op and where it was called, if a gradient is NaN."""
+    from .. import backend
+
+    for i, g in enumerate(input_grads):
+        if g is None or g.data.dtype.kind not in "fc":
+            continue
+        if bool(backend.xp_of(g.data).isnan(g.data).any()):
+            name = type(fn).__name__
+            op = getattr(fn, "_forward_cls", type(fn)).__name__  # a user Function: its name
+            raise RuntimeError(
+                f"Function '{name}' returned nan values in its {i}th output: the backward of "
+                f"the {op} operation produced a NaN gradient for its input {i}.\n"
+                + _forward_trace(fn))
+
+
+def _forward_trace(fn: Primitive) -> str:
+    frames = fn.__dict__.get("trace")
+    if frames is None:
+        return ("(no forward traceback: the operation was recorded before anomaly detection was "
+                "enabled; run the forward pass inside `with tg.autograd.detect_anomaly():`)")
+    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    user = [f for f in frames if not os.path.abspath(f.filename).startswith(pkg + os.sep)]
+    shown = (user or frames)[-_TRACE_FRAMES:]  # the innermost calls: where the user wrote it
+    return ("The forward operation was called from (most recent call last):\n"
+            + "".join(traceback.format_list(shown)).rstrip())
+
+
+_TRACE_FRAMES = 12

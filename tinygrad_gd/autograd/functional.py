@@ -1,10 +1,11 @@
-"""Functional autodiff with ``torch.autograd``'s signatures: ``grad``, ``vjp``, ``jvp``,
-``jacobian``, ``hessian`` and ``hvp``.
+"""Functional autodiff with ``torch.autograd``'s signatures: ``grad``, ``backward``, ``vjp``,
+``jvp``, ``jacobian``, ``hessian``, ``hvp`` and ``vhp``.
 
 Everything is built from reverse mode. ``jvp`` uses the double-VJP trick (a VJP is linear in its
 cotangent, so differentiating it with respect to the cotangent gives the JVP); ``hvp`` is
 reverse-over-reverse and never forms the Hessian; ``jacobian`` runs one VJP per output element
-(HIPS autograd's recipe).
+(HIPS autograd's recipe). ``strict=True`` raises when an output does not depend on an input;
+``vectorize`` and the strategy arguments are accepted and change nothing (one code path).
 """
 
 from __future__ import annotations
@@ -31,8 +32,13 @@ def _as_tuple(x: Any, what: str) -> tuple[tuple[Tensor, ...], bool]:
 
 def grad(outputs: TensorOrTensors, inputs: TensorOrTensors,
          grad_outputs: TensorOrTensors | None = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False
+         ) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` is untouched).
+
+    ``allow_unused``: None for an input the outputs do not depend on (an error otherwise);
+    ``materialize_grads``: zeros instead of None there.
 
     >>> import tinygrad_gd as tg
     >>> x = tg.tensor(3.0, requires_grad=True)
@@ -41,6 +47,13 @@ def grad(outputs: TensorOrTensors, inputs: TensorOrTensors,
     >>> dx.item(), d2x.item()
     (27.0, 18.0)
     """
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True is not supported; loop over the "
+                                  "batch of grad_outputs")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("grad: materialize_grads=True needs allow_unused to be True or None")
     outs, _ = _as_tuple(outputs, "outputs")
     ins, _ = _as_tuple(inputs, "inputs")
     if grad_outputs is None:
@@ -71,7 +84,54 @@ def grad(outputs: TensorOrTensors, inputs: TensorOrTensors,
             raise RuntimeError(
                 f"grad: input {i} (shape {ins[i].shape}) was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it")
+    if materialize_grads:
+        found = [_zeros_for(t) if g is None else g for g, t in zip(found, ins)]
     return tuple(g if g is None or create_graph else g.detach() for g in found)
+
+
+def backward(tensors: TensorOrTensors, grad_tensors: TensorOrTensors | None = None,
+             retain_graph: bool | None = None, create_graph: bool = False,
+             grad_variables: TensorOrTensors | None = None,
+             inputs: TensorOrTensors | None = None) -> None:
+    """Accumulate the gradients of several ``tensors`` (one backward pass, seeded with
+    ``grad_tensors``) into the leaves' ``.grad`` (``inputs``: only those), as
+    ``torch.autograd.backward``.
+
+    >>> import tinygrad_gd as tg
+    >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+    >>> tg.autograd.backward([(x * x).sum(), x.sum()])
+    >>> x.grad.tolist()
+    [3.0, 5.0]
+    """
+    if grad_variables is not None:
+        if grad_tensors is not None:
+            raise RuntimeError("backward: pass grad_tensors or its old name grad_variables, "
+                               "not both")
+        grad_tensors = grad_variables
+    outs, _ = _as_tuple(tensors, "tensors")
+    if grad_tensors is None:
+        gs: tuple = (None,) * len(outs)
+    else:
+        gs = (grad_tensors,) if isinstance(grad_tensors, Tensor) else tuple(grad_tensors)
+        if len(gs) != len(outs):
+            raise RuntimeError(f"backward: got {len(gs)} grad_tensors for {len(outs)} tensors")
+    for i, o in enumerate(outs):
+        if not o.requires_grad:
+            raise RuntimeError(f"backward: tensor {i} does not require grad and does not have a "
+                               "grad_fn")
+    seeds = [_seed_gradient(o, g, "backward()") for o, g in zip(outs, gs)]
+    retain = create_graph if retain_graph is None else retain_graph
+    if inputs is None:
+        run_backward(list(outs), seeds, retain, create_graph)
+        return
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not ins:
+        raise RuntimeError("backward: inputs= was given but is empty")
+    found = run_backward(list(outs), seeds, retain, create_graph, capture=ins)
+    for t, g in zip(ins, found):
+        if g is not None:
+            g = g if create_graph else g.detach()
+            t.grad = g if t.grad is None else t.grad + g
 
 
 def _prepare(inputs: TensorOrTensors, create_graph: bool) -> tuple[tuple[Tensor, ...], bool]:
@@ -96,12 +156,16 @@ def _zeros_for(t: Tensor) -> Tensor:
     return Tensor._make(backend.xp_of(t.data).zeros(t.shape, dtype=t.dtype), t.device)
 
 
-def _vjp_raw(outs, ins, v, create_graph):
+def _vjp_raw(outs, ins, v, create_graph, strict=False, what="vjp"):
     roots = [o for o in outs if o.requires_grad]
     seeds = [g for o, g in zip(outs, v) if o.requires_grad]
-    if not roots:
-        return tuple(_zeros_for(t) for t in ins)
-    found = run_backward(roots, seeds, create_graph, create_graph, capture=list(ins))
+    found = (run_backward(roots, seeds, create_graph, create_graph, capture=list(ins)) if roots
+             else [None] * len(ins))
+    if strict:
+        for i, g in enumerate(found):
+            if g is None:
+                raise RuntimeError(f"{what}: the outputs are independent of input {i}; this is "
+                                   "not allowed in strict mode")
     return tuple(_zeros_for(t) if g is None else g for g, t in zip(found, ins))
 
 
@@ -125,17 +189,17 @@ def _check_v(v: Any, like: tuple[Tensor, ...], what: str) -> tuple[Tensor, ...]:
 
 
 def vjp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = None,
-        create_graph: bool = False):
+        create_graph: bool = False, strict: bool = False):
     """``(func(inputs), v^T J)``: a vector-Jacobian product, as torch.autograd.functional.vjp."""
     ins, single_in = _prepare(inputs, create_graph)
     outs, single_out = _call(func, ins)
     vs = _check_v(v, outs, "vjp")
-    result = _vjp_raw(outs, ins, vs, create_graph)
+    result = _vjp_raw(outs, ins, vs, create_graph, strict, "vjp")
     return _finish(outs, single_out, create_graph), _finish(result, single_in, create_graph)
 
 
 def jvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = None,
-        create_graph: bool = False):
+        create_graph: bool = False, strict: bool = False):
     """``(func(inputs), J v)``: a Jacobian-vector product by the double-VJP trick."""
     ins, single_in = _prepare(inputs, create_graph)
     vs = _check_v(v, ins, "jvp")
@@ -143,7 +207,7 @@ def jvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = Non
     with enable_grad():
         # u is a dummy cotangent; g(u) = u^T J is linear in u, and d(g(u) . v)/du = J v.
         us = tuple(_zeros_for(o).requires_grad_() for o in outs)
-        gs = _vjp_raw(outs, ins, us, True)
+        gs = _vjp_raw(outs, ins, us, True, strict, "jvp")
         dot = sum(((g * vv).sum() for g, vv in zip(gs, vs) if g.requires_grad),
                   start=Tensor._make(backend.xp_of(ins[0].data).zeros((), ins[0].dtype),
                                      ins[0].device))
@@ -156,18 +220,21 @@ def jvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = Non
     return _finish(outs, single_out, create_graph), _finish(result, single_out, create_graph)
 
 
-def jacobian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False):
+def jacobian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False,
+             strict: bool = False, vectorize: bool = False, strategy: str = "reverse-mode"):
     """The Jacobian, shaped ``output.shape + input.shape`` (tuples for several inputs/outputs).
 
     >>> import tinygrad_gd as tg
     >>> tg.jacobian(lambda x: x ** 2, tg.tensor([1.0, 2.0])).tolist()
     [[2.0, 0.0], [0.0, 4.0]]
     """
+    _check_strategy(strategy, "strategy")
     ins, single_in = _prepare(inputs, create_graph)
     outs, single_out = _call(func, ins)
     rows = []
-    for o in outs:
+    for i, o in enumerate(outs):
         per_input = [[] for _ in ins]
+        reached = [False] * len(ins)
         flat_n = o.numel()
         for k in range(flat_n):
             seed = backend.xp_of(o.data).zeros(o.numel(), dtype=o.dtype)
@@ -178,7 +245,11 @@ def jacobian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False
             else:
                 found = [None] * len(ins)
             for j, (g, t) in enumerate(zip(found, ins)):
+                reached[j] = reached[j] or g is not None
                 per_input[j].append(_zeros_for(t) if g is None else g)
+        if strict and not all(reached):
+            raise RuntimeError(f"jacobian: output {i} of the function is independent of input "
+                               f"{reached.index(False)}; this is not allowed in strict mode")
         blocks = []
         for j, t in enumerate(ins):
             if per_input[j]:
@@ -191,26 +262,29 @@ def jacobian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False
     return rows[0] if single_out else tuple(rows)
 
 
-def hessian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False):
+def hessian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False,
+            strict: bool = False, vectorize: bool = False,
+            outer_jacobian_strategy: str = "reverse-mode"):
     """The Hessian of a scalar ``func``: the Jacobian of its gradient, shaped
     ``input.shape + input.shape`` (a tuple of tuples for several inputs)."""
+    _check_strategy(outer_jacobian_strategy, "outer_jacobian_strategy")
     ins, single_in = _prepare(inputs, True)
 
     def gradient(*xs: Tensor):
         out, _ = _call(func, xs)
         if len(out) != 1 or out[0].numel() != 1:
             raise RuntimeError("hessian: func must return a single tensor with one element")
-        gs = grad(out[0].reshape(()), xs, create_graph=True, allow_unused=True)
+        gs = grad(out[0].reshape(()), xs, create_graph=True, allow_unused=not strict)
         return tuple(_zeros_for(x) if g is None else g for g, x in zip(gs, xs))
 
-    result = jacobian(gradient, ins, create_graph=create_graph)
+    result = jacobian(gradient, ins, create_graph=create_graph, strict=strict)
     if single_in:
         return result[0][0]
     return result
 
 
-def hvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors,
-        create_graph: bool = False):
+def hvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = None,
+        create_graph: bool = False, strict: bool = False):
     """``(func(inputs), H v)`` by reverse-over-reverse: two backward passes, no Hessian formed.
 
     >>> import tinygrad_gd as tg
@@ -219,21 +293,49 @@ def hvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors,
     >>> hv.tolist()
     [6.0, 12.0]
     """
+    return _second_order_product(func, inputs, v, create_graph, strict, "hvp")
+
+
+def vhp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = None,
+        create_graph: bool = False, strict: bool = False):
+    """``(func(inputs), v^T H)``, as torch.autograd.functional.vhp: the gradient of
+    ``grad(func) . v``. The Hessian of a twice differentiable function is symmetric, so this
+    equals ``hvp``; both are computed the same way here.
+
+    >>> import tinygrad_gd as tg
+    >>> _, vh = tg.autograd.functional.vhp(lambda x: (x ** 3).sum(), tg.tensor([1.0, 2.0]),
+    ...                                    tg.tensor([1.0, 0.0]))
+    >>> vh.tolist()
+    [6.0, 0.0]
+    """
+    return _second_order_product(func, inputs, v, create_graph, strict, "vhp")
+
+
+def _second_order_product(func: Callable, inputs: TensorOrTensors, v: Any, create_graph: bool,
+                          strict: bool, what: str):
     ins, single_in = _prepare(inputs, create_graph)
-    vs = _check_v(v, ins, "hvp")
+    vs = _check_v(v, ins, what)
     outs, _ = _call(func, ins)
     if len(outs) != 1 or outs[0].numel() != 1:
-        raise RuntimeError("hvp: func must return a single tensor with one element")
+        raise RuntimeError(f"{what}: func must return a single tensor with one element")
     out = outs[0]
     with enable_grad():
-        gs = _vjp_raw((out,), ins, (_seed_gradient(out, None, "hvp"),), True)
+        gs = _vjp_raw((out,), ins, (_seed_gradient(out, None, what),), True, strict, what)
         pairs = [(g * vv).sum() for g, vv in zip(gs, vs) if g.requires_grad]
         if not pairs:
+            if strict:
+                raise RuntimeError(f"{what}: the gradient of the function is independent of "
+                                   "the inputs; this is not allowed in strict mode")
             result = tuple(_zeros_for(t) for t in ins)
         else:
             total = pairs[0]
             for p in pairs[1:]:
                 total = total + p
-            result = _vjp_raw((total,), ins, (_seed_gradient(total, None, "hvp"),),
-                              create_graph)
+            result = _vjp_raw((total,), ins, (_seed_gradient(total, None, what),),
+                              create_graph, strict, what)
     return _finish((out,), True, create_graph), _finish(result, single_in, create_graph)
+
+
+def _check_strategy(strategy: str, name: str) -> None:
+    if strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError(f"{name} must be 'reverse-mode' or 'forward-mode', got {strategy!r}")

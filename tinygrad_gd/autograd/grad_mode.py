@@ -12,6 +12,14 @@ class _GradMode:
     enabled = True
 
 
+class _AnomalyMode:
+    """Anomaly detection's switches (``autograd.anomaly_mode`` sets them): plain class attributes,
+    so the engine reads them as cheaply as grad mode."""
+
+    enabled = False
+    check_nan = True
+
+
 def is_grad_enabled() -> bool:
     """True when operations are being recorded for backward."""
     return _GradMode.enabled
