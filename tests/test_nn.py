@@ -330,12 +330,12 @@ def test_gradcheck_through_modules_with_respect_to_parameters(make, device):
 
 
 @pytest.mark.parametrize("fn, message", [
-    (lambda: nn.Conv2d(3, 4, 3)(tg.ones(3, 8, 8)), r"\(N, 3, H, W\), got \(3, 8, 8\).*unsqueeze"),
-    (lambda: nn.Conv2d(3, 4, 3)(tg.ones(2, 1, 8, 8)), r"\(N, 3, H, W\), got \(2, 1, 8, 8\)"),
+    (lambda: nn.Conv2d(3, 4, 3)(tg.ones(8, 8)), r"\(N, 3, H, W\).*got \(8, 8\)"),
+    (lambda: nn.Conv2d(3, 4, 3)(tg.ones(2, 1, 8, 8)), r"\(N, 3, H, W\).*got \(2, 1, 8, 8\)"),
     (lambda: nn.Linear(4, 2)(tg.ones(5, 3)), r"4 features.*\(5, 3\)"),
     (lambda: nn.BatchNorm2d(3)(tg.ones(2, 3, 4)), r"\(2, 3, 4\)"),
     (lambda: nn.BatchNorm1d(3)(tg.ones(1, 3)), "more than 1 value"),
-    (lambda: nn.Dropout(2.0), "p must be in"),
+    (lambda: nn.Dropout(2.0), "between 0 and 1"),
 ])
 def test_layer_bad_input_errors_name_shapes(fn, message):
     with pytest.raises(ValueError, match=message):
@@ -352,8 +352,9 @@ def test_dropout_layer_train_and_eval():
 
 def test_repr_names_hyper_parameters():
     text = repr(nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.BatchNorm2d(2)))
-    assert "(0): Conv2d(1, 2, kernel_size=(3, 3), stride=(2, 2), padding=(0, 0))" in text
-    assert "(1): BatchNorm2d(2, eps=1e-05, momentum=0.1)" in text
+    assert "(0): Conv2d(1, 2, kernel_size=(3, 3), stride=(2, 2))" in text
+    assert ("(1): BatchNorm2d(2, eps=1e-05, momentum=0.1, affine=True, bias=True, "
+            "track_running_stats=True)") in text
 
 
 # ------------------------------------------------------------------------------- init

@@ -3,6 +3,12 @@
 from . import functional, init, utils
 from .activation import *
 from .container import *
+from .conv import *
 from .layers import *
 from .loss import *
+from .normalization import *
+from .padding import *
+from .pooling import *
+from .sparse import *
+from .upsampling import *
 from .module import IncompatibleKeys, Module, Parameter

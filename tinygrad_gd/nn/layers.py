@@ -1,5 +1,6 @@
-"""Layers: ``Linear``, ``Conv2d``, pooling, ``Flatten``, ``Dropout``, batch normalisation,
-activations, and the containers ``Sequential``, ``ModuleList`` and ``MLP``.
+"""Layers: ``Linear``, ``Bilinear``, ``Identity``, ``Flatten``, ``Unflatten``, the dropouts,
+``CosineSimilarity``, ``PairwiseDistance`` and ``MLP``. Convolution, pooling, normalisation,
+embedding, padding and resampling layers live in their own modules (``conv.py``, ...).
 
 >>> import tinygrad_gd as tg
 >>> from tinygrad_gd import nn
@@ -12,10 +13,11 @@ activations, and the containers ``Sequential``, ``ModuleList`` and ``MLP``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..creation import ones, zeros
+from ..creation import zeros
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -23,8 +25,8 @@ from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from .container import Sequential
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d",
-           "BatchNorm2d", "Identity", "MLP"]
+__all__ = ["Linear", "Bilinear", "Flatten", "Unflatten", "Dropout", "Dropout1d", "Dropout2d",
+           "AlphaDropout", "CosineSimilarity", "PairwiseDistance", "Identity", "MLP"]
 
 
 def _empty(*shape: int, dtype: Any = None, device: Any = None) -> Parameter:
@@ -62,64 +64,6 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class Conv2d(Module):
-    """2-D convolution over ``(N, C, H, W)``; weight ``(out, in, kh, kw)``, torch's init."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = F._pair(kernel_size, "kernel_size")
-        self.stride = F._pair(stride, "stride")
-        self.padding = padding if isinstance(padding, str) else F._pair(padding, "padding")
-        self.weight = _empty(out_channels, in_channels, *self.kernel_size, dtype=dtype,
-                             device=device)
-        if bias:
-            self.bias = _empty(out_channels, dtype=dtype, device=device)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Re-draw weight and bias from torch's default distribution."""
-        init.default_weight_bias_(self.weight, self.bias)
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            hint = " (add a batch dimension with .unsqueeze(0))" if x.ndim == 3 else ""
-            raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}) expects input of "
-                             f"shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}{hint}")
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}")
-
-
-class _Pool2d(Module):
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class MaxPool2d(_Pool2d):
-    """Max over ``kernel_size`` windows (stride defaults to the kernel size)."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-
-class AvgPool2d(_Pool2d):
-    """Mean over ``kernel_size`` windows (stride defaults to the kernel size)."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-
 class Flatten(Module):
     """Merge dimensions ``start_dim..end_dim`` (all but the batch dimension by default)."""
 
@@ -130,79 +74,118 @@ class Flatten(Module):
     def forward(self, x: Tensor) -> Tensor:
         return x.flatten(self.start_dim, self.end_dim)
 
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
-class Dropout(Module):
-    """Zero elements with probability ``p`` while training (seeded); identity in eval mode.
 
-    ``inplace`` is accepted so torch code ports unchanged; results are always new tensors.
-    """
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size`` (the inverse of ``Flatten``)."""
 
+    def __init__(self, dim: int, unflattened_size: Any) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        d = self.dim % x.ndim if x.ndim else 0
+        return x.reshape(*x.shape[:d], *self.unflattened_size, *x.shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class _DropoutNd(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+            raise ValueError(f"{type(self).__name__}: dropout probability has to be between 0 "
+                             f"and 1, but got {p}")
+        self.p, self.inplace = p, inplace
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
-class _BatchNorm(Module):
-    """Normalise each feature by batch statistics while training, by running statistics in eval
-    mode. Running statistics follow torch: ``running = (1 - momentum) * running + momentum *
-    batch``, with the unbiased batch variance; normalisation uses the biased one."""
+class Dropout(_DropoutNd):
+    """Zero elements with probability ``p`` while training (seeded), scaling the rest by
+    ``1 / (1 - p)``; identity in eval mode."""
 
-    expected_ndim: tuple[int, ...] = ()
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training, self.inplace)
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` while training."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout1d(x, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels of ``(N, C, H, W)`` or ``(C, H, W)`` while training."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout that keeps SELU's self-normalising mean and variance (training only)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.alpha_dropout(x, self.p, self.training, self.inplace)
+
+
+class Bilinear(Module):
+    """``y = x1 @ weight[o] @ x2 + bias_o`` with ``weight (out, in1, in2)``; torch's init,
+    U(-1/sqrt(in1), 1/sqrt(in1)) for both."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        self.weight = _empty(out_features, in1_features, in2_features, dtype=dtype,
+                             device=device)
+        if bias:
+            self.bias = _empty(out_features, dtype=dtype, device=device)
         else:
-            self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", zeros((), dtype="int64", device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
 
-    def forward(self, x: Tensor) -> Tensor:
-        if x.ndim not in self.expected_ndim or x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}) expects input with "
-                             f"{' or '.join(map(str, self.expected_ndim))} dimensions and "
-                             f"{self.num_features} features in dimension 1, got "
-                             f"{tuple(x.shape)}")
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            training=self.training or self.running_mean is None,
-                            momentum=self.momentum, eps=self.eps,
-                            num_batches_tracked=self.num_batches_tracked)
+    def reset_parameters(self) -> None:
+        """U(-1/sqrt(in1_features), 1/sqrt(in1_features)) for weight and bias."""
+        bound = 1.0 / math.sqrt(self.in1_features)
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.bilinear(x1, x2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` inputs."""
+class CosineSimilarity(Module):
+    """``F.cosine_similarity`` along ``dim``."""
 
-    expected_ndim = (2, 3)
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
 
-class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of ``(N, C, H, W)`` inputs, per channel."""
+class PairwiseDistance(Module):
+    """``F.pairwise_distance``: the p-norm of ``x1 - x2 + eps`` over the last dimension."""
 
-    expected_ndim = (4,)
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
 
 class Identity(Module):

@@ -30,17 +30,22 @@ from ..autograd.engine import Primitive
 Pair = tuple[int, int]
 
 
-def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+ONE: Pair = (1, 1)
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
     """Number of window positions along one axis (floor mode, as torch)."""
-    return (size + 2 * padding - kernel) // stride + 1
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _windows(xt, kernel: Pair, stride: Pair, out_hw: Pair):
+def _windows(xt, kernel: Pair, stride: Pair, out_hw: Pair, dilation: Pair = ONE):
     """Per-tap strided slices of a padded ``(C, Hp, Wp, N)`` array: ``(i, j, view)``."""
-    (kh, kw), (sh, sw), (ho, wo) = kernel, stride, out_hw
+    (kh, kw), (sh, sw), (ho, wo), (dh, dw) = kernel, stride, out_hw, dilation
     for i in range(kh):
+        a = i * dh
         for j in range(kw):
-            yield i, j, xt[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+            b = j * dw
+            yield i, j, xt[:, a:a + sh * (ho - 1) + 1:sh, b:b + sw * (wo - 1) + 1:sw]
 
 
 def batch_last(x):
@@ -49,25 +54,27 @@ def batch_last(x):
     return xt if xt.flags.c_contiguous else backend.xp_of(x).ascontiguousarray(xt)
 
 
-def im2col_array(x, kernel: Pair, stride: Pair, padding: Pair, pad_value: float = 0.0):
+def im2col_array(x, kernel: Pair, stride: Pair, padding: Pair, pad_value: float = 0.0,
+                 dilation: Pair = ONE):
     """``x (N, C, H, W)`` -> columns ``(C, kh, kw, Ho, Wo, N)``, a new contiguous array."""
     xp = backend.xp_of(x)
     n, c, h, w = x.shape
     (kh, kw), (ph, pw) = kernel, padding
-    ho = output_size(h, kh, stride[0], ph)
-    wo = output_size(w, kw, stride[1], pw)
+    ho = output_size(h, kh, stride[0], ph, dilation[0])
+    wo = output_size(w, kw, stride[1], pw, dilation[1])
     if ph or pw:  # the padded copy is batch-last whatever x's storage
         xt = xp.pad(x.transpose(1, 2, 3, 0), ((0, 0), (ph, ph), (pw, pw), (0, 0)),
                     mode="constant", constant_values=pad_value)
     else:
         xt = batch_last(x)
     cols = xp.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
-    for i, j, view in _windows(xt, kernel, stride, (ho, wo)):
+    for i, j, view in _windows(xt, kernel, stride, (ho, wo), dilation):
         cols[:, i, j] = view
     return cols
 
 
-def col2im_array(cols, in_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair):
+def col2im_array(cols, in_shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair,
+                 dilation: Pair = ONE):
     """The adjoint of ``im2col_array``: add each column entry back onto its input position.
     Returns an ``(N, C, H, W)`` view of a batch-last array."""
     xp = backend.xp_of(cols)
@@ -75,8 +82,10 @@ def col2im_array(cols, in_shape: tuple[int, ...], kernel: Pair, stride: Pair, pa
     (ph, pw) = padding
     ho, wo = cols.shape[3], cols.shape[4]
     out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
-    non_overlapping = kernel[0] <= stride[0] and kernel[1] <= stride[1]
-    for i, j, view in _windows(out, kernel, stride, (ho, wo)):
+    # the span of a dilated window, (k - 1) * d + 1, within the stride: no position repeats
+    non_overlapping = ((kernel[0] - 1) * dilation[0] < stride[0]
+                       and (kernel[1] - 1) * dilation[1] < stride[1])
+    for i, j, view in _windows(out, kernel, stride, (ho, wo), dilation):
         if non_overlapping:  # each position is written at most once: plain assignment
             view[...] = cols[:, i, j]
         else:
@@ -88,30 +97,40 @@ class Im2Col(Primitive):
     """Sliding windows of ``x (N, C, H, W)`` as columns ``(C, kh, kw, Ho, Wo, N)``.
 
     ``pad_value`` fills the padding (``-inf`` for max pooling); padded entries get no gradient.
+    ``dilation`` spaces the taps of a window apart.
     """
 
     saves_inputs = False
 
-    def forward(self, x, kernel, stride, padding, pad_value=0.0):
+    def forward(self, x, kernel, stride, padding, pad_value=0.0, dilation=ONE):
         self.in_shape, self.kernel, self.stride, self.padding = x.shape, kernel, stride, padding
-        return im2col_array(x, kernel, stride, padding, pad_value)
+        self.dilation = dilation
+        return im2col_array(x, kernel, stride, padding, pad_value, dilation)
 
     def backward(self, g):
         return Col2Im.apply(g, in_shape=self.in_shape, kernel=self.kernel, stride=self.stride,
-                            padding=self.padding)
+                            padding=self.padding, dilation=self.dilation)
 
 
 class Col2Im(Primitive):
-    """Columns ``(C, kh, kw, Ho, Wo, N)`` summed back into an ``(N, C, H, W)`` image."""
+    """Columns ``(C, kh, kw, Ho, Wo, N)`` summed back into an ``(N, C, H, W)`` image.
+
+    The image may be larger than the windows cover (a transposed convolution's
+    ``output_padding``); the backward pass then keeps only the ``Ho x Wo`` windows given."""
 
     saves_inputs = False
 
-    def forward(self, cols, in_shape, kernel, stride, padding):
+    def forward(self, cols, in_shape, kernel, stride, padding, dilation=ONE):
         self.kernel, self.stride, self.padding = kernel, stride, padding
-        return col2im_array(cols, in_shape, kernel, stride, padding)
+        self.dilation, self.out_hw = dilation, cols.shape[3:5]
+        return col2im_array(cols, in_shape, kernel, stride, padding, dilation)
 
     def backward(self, g):
-        return Im2Col.apply(g, kernel=self.kernel, stride=self.stride, padding=self.padding)
+        cols = Im2Col.apply(g, kernel=self.kernel, stride=self.stride, padding=self.padding,
+                            dilation=self.dilation)
+        if tuple(cols.shape[3:5]) != tuple(self.out_hw):
+            cols = cols[:, :, :, :self.out_hw[0], :self.out_hw[1]]
+        return cols
 
 
 class TakeAlong(Primitive):

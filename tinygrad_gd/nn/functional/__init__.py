@@ -1,5 +1,5 @@
 """Stateless layers, activations and losses (``torch.nn.functional``): ``F.linear``,
-``F.conv2d``, pooling, dropout, activations and the losses, each loss with
+``F.conv2d``, pooling, normalisation, dropout, activations and the losses, each loss with
 ``reduction="mean" | "sum" | "none"``.
 
 >>> import tinygrad_gd as tg
@@ -15,5 +15,9 @@
 
 from ._util import _REDUCTIONS, _as_target, _check_same_shape, _pair, _reduce
 from .activation import *
+from .conv import *
 from .layer import *
 from .loss import *
+from .normalization import *
+from .pooling import *
+from .sampling import *
