@@ -1,4 +1,6 @@
-"""Datasets (MNIST, Fashion-MNIST) and the DataLoader.
+"""Datasets (MNIST, Fashion-MNIST), torch's dataset/sampler classes and the DataLoader.
+
+Also importable as ``tinygrad_gd.utils.data`` (torch's path).
 
 >>> from tinygrad_gd import data
 >>> loader = data.DataLoader(data.TensorDataset([[0.0], [1.0], [2.0]]), batch_size=2)
@@ -6,8 +8,15 @@
 [(2, 1), (1, 1)]
 """
 
-from .loader import DataLoader, TensorDataset
+from .collate import default_collate, default_convert
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .loader import DataLoader
 from .mnist import MNIST, MNIST_MEAN, MNIST_STD, ChecksumError, DatasetError, FashionMNIST
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                      SubsetRandomSampler, WeightedRandomSampler)
 
 __all__ = ["MNIST", "FashionMNIST", "DataLoader", "TensorDataset", "DatasetError",
-           "ChecksumError", "MNIST_MEAN", "MNIST_STD"]
+           "ChecksumError", "MNIST_MEAN", "MNIST_STD", "Dataset", "IterableDataset", "Subset",
+           "ConcatDataset", "random_split", "default_collate", "default_convert", "Sampler",
+           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
+           "BatchSampler"]
