@@ -8,7 +8,7 @@
 """
 
 # Subpackages (nn, optim, ...) import the core modules themselves, so the order here is free.
-from . import autograd, cuda, data, linalg, nn, optim, testing, utils, viz
+from . import autograd, cuda, data, linalg, nn, optim, return_types, testing, utils, viz
 from .analysis import second_derivative_test, top_hessian_eigenvalue
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available

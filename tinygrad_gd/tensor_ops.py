@@ -236,17 +236,7 @@ class TensorOps:
         return R.std(self._as_float(), axis, keepdims, correction=correction, dim=dim,
                      keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
-        """Largest value over ``axis`` (values only, like ``torch.amax``); ties share the gradient
-        evenly."""
-        return R.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
-        """Smallest value over ``axis`` (values only, like ``torch.amin``)."""
-        return R.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
-
-    amax = max  # noqa: A003 - torch's names
-    amin = min  # noqa: A003
+    # max/min (values and indices) and amax/amin: methods/reduction.py
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         """log(sum(exp(x))) over ``axis``, computed without overflow."""

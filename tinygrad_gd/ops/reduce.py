@@ -112,9 +112,15 @@ def amin(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Ten
     return Max.apply(x, axes=axes, keepdims=keep, minimum=True)
 
 
+class EmptyReductionError(IndexError, ValueError):
+    """A max/min over nothing: torch raises IndexError; it is a ValueError too (NumPy's)."""
+
+
 def _check_nonempty(x: Tensor, axes: tuple[int, ...], name: str) -> None:
     if any(x.shape[ax] == 0 for ax in axes) or (x.numel() == 0 and not axes):
-        raise ValueError(f"{name}() of an empty reduction (shape {tuple(x.shape)}, axes {axes})")
+        raise EmptyReductionError(
+            f"{name}() of an empty reduction (shape {tuple(x.shape)}, axes {axes}): "
+            "there is no largest or smallest element of nothing")
 
 
 def var(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None) -> Tensor:
