@@ -312,7 +312,6 @@ def test_float32_parameters_stay_float32(device):
     (lambda p: optim.SGD(p, lr=0.1, momentum=-0.1), "momentum"),
     (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), "weight_decay"),
     (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "Nesterov"),
-    (lambda p: optim.SGD(p), "lr"),
     (lambda p: optim.Adam(p, betas=(1.0, 0.9)), "beta"),
     (lambda p: optim.Adam(p, eps=-1e-8), "eps"),
     (lambda p: optim.RMSprop(p, alpha=1.5), "alpha"),

@@ -14,7 +14,23 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import Optimizer, Params, _check_range, _zeros_like, required
+from .optimizer import Optimizer, Params, _check_range, _zeros_like
+
+
+def _torch_flags(maximize: bool, foreach: bool | None, differentiable: bool,
+                 **more: Any) -> dict[str, Any]:
+    """torch's keyword-only options, stored in every group as torch stores them.
+
+    ``maximize`` ascends the objective (the gradient is negated first, before weight decay, as
+    torch). ``foreach``, ``capturable`` and ``fused`` select torch kernels; every update here is
+    already a few vectorised in-place passes, so they change nothing. ``differentiable=True``
+    (autograd through the update itself) is not supported: the updates are in place on the
+    arrays, outside the graph.
+    """
+    if differentiable:
+        raise NotImplementedError("differentiable=True (autograd through the optimizer step) is "
+                                  "not supported: updates run in place outside the graph")
+    return {"maximize": bool(maximize), "foreach": foreach, "differentiable": False, **more}
 
 
 class _FirstOrder(Optimizer):
@@ -50,6 +66,7 @@ class _FirstOrder(Optimizer):
         return view
 
     def _update(self, group: dict[str, Any]) -> None:
+        maximize = group.get("maximize", False)
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -57,7 +74,10 @@ class _FirstOrder(Optimizer):
             if g.shape != p.data.shape:
                 raise ValueError(f"{type(self).__name__}: a gradient of shape {g.shape} for a "
                                  f"parameter of shape {p.data.shape}")
-            self._update_param(p, g, backend.xp_of(p.data), group)
+            xp = backend.xp_of(p.data)
+            if maximize:
+                g = xp.negative(g, out=self._tmp(p, 2))
+            self._update_param(p, g, xp, group)
             p._version[0] += 1  # in place: a graph that saved p must notice
 
     def _update_param(self, p: Tensor, g: Any, xp: Any, group: dict[str, Any]) -> None:
@@ -107,7 +127,8 @@ class SGD(_FirstOrder):
         x_t = x_{t-1} - lr * u_t
 
     Note the learning rate multiplies the buffer (torch's form), unlike Sutskever's
-    ``v = momentum * v - lr * g``; the two agree while ``lr`` is constant.
+    ``v = momentum * v - lr * g``; the two agree while ``lr`` is constant. ``maximize=True``
+    uses ``-g_t`` (every optimizer here); ``lr`` defaults to 1e-3 as in torch 2.13.
 
     >>> import tinygrad_gd as tg
     >>> x = tg.tensor([1.0], requires_grad=True)
@@ -120,11 +141,14 @@ class SGD(_FirstOrder):
     0.46
     """
 
-    def __init__(self, params: Params, lr: float = required, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0,
-                 nesterov: bool = False) -> None:
+    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
-                                  "weight_decay": weight_decay, "nesterov": nesterov})
+                                  "weight_decay": weight_decay, "nesterov": nesterov,
+                                  **_torch_flags(maximize, foreach, differentiable,
+                                                 fused=fused)})
 
     def _validate(self, group):
         super()._validate(group)
@@ -177,10 +201,14 @@ class RMSprop(_FirstOrder):
     """
 
     def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps,
                                   "weight_decay": weight_decay, "momentum": momentum,
-                                  "centered": centered})
+                                  "centered": centered,
+                                  **_torch_flags(maximize, foreach, differentiable,
+                                                 capturable=capturable)})
 
     def _validate(self, group):
         super()._validate(group)
@@ -231,7 +259,7 @@ class RMSprop(_FirstOrder):
 
 class Adam(_FirstOrder):
     """Adam (Kingma & Ba, 2015), with torch's defaults; ``weight_decay`` is L2 added to the
-    gradient (see ``AdamW`` for decoupled decay)::
+    gradient (``decoupled_weight_decay=True`` makes it ``AdamW``)::
 
         d_t = g_t + weight_decay * x_{t-1}
         m_t = beta1 * m_{t-1} + (1 - beta1) * d_t                        (m_0 = v_0 = 0)
@@ -249,11 +277,15 @@ class Adam(_FirstOrder):
     """
 
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False) -> None:
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
-                                  "weight_decay": weight_decay, "amsgrad": amsgrad})
-
-    _decoupled = False
+                                  "weight_decay": weight_decay, "amsgrad": amsgrad,
+                                  **_torch_flags(maximize, foreach, differentiable,
+                                                 capturable=capturable, fused=fused,
+                                                 decoupled_weight_decay=decoupled_weight_decay)})
 
     def _validate(self, group):
         super()._validate(group)
@@ -277,7 +309,7 @@ class Adam(_FirstOrder):
                 state["max_exp_avg_sq"] = _zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        if self._decoupled:
+        if group["decoupled_weight_decay"]:
             p.data *= 1.0 - lr * wd
             d = g
         else:
@@ -314,9 +346,11 @@ class AdamW(Adam):
     Defaults as torch (``weight_decay=1e-2``).
     """
 
-    _decoupled = True
-
     def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
