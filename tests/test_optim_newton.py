@@ -130,12 +130,8 @@ def test_newton_bad_input():
     with pytest.raises(ValueError, match="damping"):
         optim.Newton([x], damping=-1.0)
 
-    def calls_backward():
-        loss = (x ** 2).sum()
-        loss.backward()
-        return loss
-    with pytest.raises(RuntimeError, match="backward"):
-        optim.Newton([x]).step(calls_backward)
+    with pytest.raises(RuntimeError, match="closure"):
+        optim.Newton([x]).step()
     with pytest.raises(TypeError, match="one-element"):
         optim.Newton([x]).step(lambda: x ** 2)
     with pytest.raises(ValueError, match="empty parameter list"):
@@ -231,3 +227,68 @@ def test_search_bad_input():
         optim.RandomLocalSearch([x], n_samples=0)
     with pytest.raises(ValueError, match="empty"):
         optim.RandomSearch([])
+
+
+# ------------------------------------------------------------- torch's closure protocol
+@pytest.mark.parametrize("solver", ["exact", "cg"])
+@pytest.mark.parametrize("line_search", [None, "backtracking", "grid"])
+def test_torch_style_closure_gives_the_same_steps_as_a_loss_only_closure(solver, line_search):
+    """A closure that calls zero_grad() and backward() (torch's LBFGS protocol) and one that
+    only returns the loss take the same Newton steps; the grads left are the start's."""
+    def f(x):
+        return ((x - 1.0) ** 4).sum() + (x[0] * x[1]) ** 2 + (x ** 2).sum()
+
+    start = [2.0, -1.5, 0.5]
+    x1 = tg.tensor(start, dtype="float64", requires_grad=True)
+    x2 = tg.tensor(start, dtype="float64", requires_grad=True)
+    opt1 = tg.optim.Newton([x1], solver=solver, line_search=line_search)
+    opt2 = tg.optim.Newton([x2], solver=solver, line_search=line_search)
+
+    def torch_closure():
+        opt2.zero_grad()
+        loss = f(x2)
+        loss.backward()
+        return loss
+
+    for _ in range(4):
+        g_start = tg.grad(f(x1), [x1])[0].numpy()
+        l1 = opt1.step(lambda: f(x1))
+        l2 = opt2.step(torch_closure)
+        assert l1.item() == pytest.approx(l2.item(), rel=1e-12)
+        np.testing.assert_allclose(x2.numpy(), x1.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(x2.grad.numpy(), g_start, rtol=1e-12)
+    assert opt2.stats["evaluations"] == opt1.stats["evaluations"]
+
+
+def test_torch_style_closure_on_a_model():
+    tg.manual_seed(0)
+    model = tg.nn.Linear(3, 1).double()
+    x = tg.randn(8, 3, dtype="float64")
+    y = x @ tg.tensor([[1.0], [-2.0], [0.5]], dtype="float64") + 0.25
+    opt = tg.optim.Newton(model.parameters())
+
+    def closure():
+        opt.zero_grad()
+        loss = tg.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)  # least squares: one Newton step solves it
+    assert closure().item() < 1e-20
+
+
+def test_backward_frees_graphs_again_after_a_newton_step():
+    x = tg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    opt = tg.optim.Newton([x])
+
+    def closure():
+        opt.zero_grad()
+        loss = (x ** 3).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    loss = (x ** 3).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError):
+        loss.backward()  # the graph was freed: Newton's keep-graphs switch is off again

@@ -167,6 +167,12 @@ def _topological_counts(roots: Sequence[Primitive]) -> dict[Primitive, int]:
     return counts
 
 
+#: While ``KEEP_GRAPHS[0]`` is true every backward pass retains its graph: ``optim.Newton``
+#: sets it around a torch-style closure (which calls ``loss.backward()``) to differentiate the
+#: same graph twice afterwards.
+KEEP_GRAPHS = [False]
+
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Tensor],
@@ -247,7 +253,7 @@ def run_backward(
             hooks = getattr(t, "_hooks", None)
             if hooks:
                 leaves[id(t)][1] = run_hooks(hooks, g)
-    if not retain_graph:
+    if not retain_graph and not KEEP_GRAPHS[0]:  # KEEP_GRAPHS: set by optim.Newton
         for fn in visited:
             fn.release()
     if capture is None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import backend
-from ..autograd import enable_grad, no_grad
+from ..autograd import enable_grad, engine, no_grad
 from ..autograd.functional import grad as autograd_grad
 from ..tensor import Tensor
 from . import line_search as ls
@@ -39,8 +39,12 @@ class Newton(Optimizer):
     ``lr`` (``"backtracking"``, see ``line_search.backtracking``), or the best of
     ``lr * line_search.DEFAULT_GRID`` (``"grid"``).
 
-    The closure re-evaluates the loss with gradients on and returns it; it must not call
-    ``backward()`` (Newton differentiates the loss itself, twice). ``stats`` holds the last
+    The closure re-evaluates the loss and returns it. It may be torch's ``LBFGS`` closure
+    (``opt.zero_grad(); loss = f(); loss.backward(); return loss``) or return the loss without
+    calling ``backward()``: Newton differentiates the loss itself, twice, so while it runs a
+    closure every backward pass keeps its graph (the closure's own ``backward()`` would free
+    it), and the line search evaluates a closure that calls ``backward()`` with gradients on
+    (a loss-only closure runs under ``no_grad`` there). ``stats`` holds the last
     step's figures: ``loss``, ``grad_norm``, ``hvps``, ``cg_iters``, ``damping``, ``step`` (the
     step size taken) and ``evaluations`` (calls of the closure).
 
@@ -108,19 +112,20 @@ class Newton(Optimizer):
         """One Newton step; returns the loss at the starting point."""
         if closure is None:
             raise RuntimeError("Newton.step() needs a closure that re-evaluates the loss and "
-                               "returns it (without calling backward()): "
-                               "opt.step(lambda: loss_fn(model(x), y))")
+                               "returns it: opt.step(lambda: loss_fn(model(x), y)), or torch's "
+                               "closure (zero_grad(); loss.backward(); return loss)")
         group = self.param_groups[0]
         params = group["params"]
         xp = backend.xp_of(params[0].data)
+        for p in params:  # a grad after the closure tells that it called backward()
+            p.grad = None
         with enable_grad():
-            loss = closure()
+            loss = self._evaluate(closure)
             self._check_loss(loss)
+            self._calls_backward = any(p.grad is not None for p in params)
             grads = autograd_grad(loss, params, create_graph=True, allow_unused=True)
         g_list = [g.data if g is not None else xp.zeros_like(p.data)
                   for g, p in zip(grads, params)]
-        for p, g in zip(params, g_list):
-            p.grad = Tensor._make(g.copy(), p.device)
         g = self._flat(g_list, xp)
         counter = [0]
 
@@ -151,10 +156,22 @@ class Newton(Optimizer):
         loss0 = float(loss.item())
         x0 = self._flat([p.data for p in params], xp).copy()
         t, evals = self._step_size(closure, params, x0, d, loss0, slope, group["lr"], xp)
+        for p, gp in zip(params, g_list):  # the gradient at the start (a line search's closure
+            p.grad = Tensor._make(gp.copy(), p.device)  # may have left another)
         self._write(params, x0 + t * d)
         self.stats = {"loss": loss0, "grad_norm": math.sqrt(float(g @ g)), "hvps": counter[0],
                       "cg_iters": iters, "damping": lam, "step": t, "evaluations": 1 + evals}
         return loss.detach()
+
+    @staticmethod
+    def _evaluate(closure: Callable[[], Any]) -> Any:
+        """``closure()`` with every backward pass keeping its graph (see the class docstring)."""
+        before = engine.KEEP_GRAPHS[0]
+        engine.KEEP_GRAPHS[0] = True
+        try:
+            return closure()
+        finally:
+            engine.KEEP_GRAPHS[0] = before
 
     @staticmethod
     def _check_loss(loss: Any) -> None:
@@ -217,7 +234,8 @@ class Newton(Optimizer):
 
         def phi(t: float) -> float:
             self._write(params, x0 + t * d)
-            with no_grad():
+            # a closure that calls backward() needs a graph; a loss-only one needs none
+            with enable_grad() if self._calls_backward else no_grad():
                 value = closure()
             return float(value.item()) if isinstance(value, Tensor) else float(value)
 
