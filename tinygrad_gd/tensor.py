@@ -396,7 +396,7 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
     add = __add__
     sub = __sub__
     mul = __mul__
-    div = __truediv__
+    # div (with rounding_mode=) is in methods/pointwise_math.py
     pow = __pow__
 
     def matmul(self, other: Any) -> Tensor:
