@@ -95,12 +95,14 @@ def gather_case(draw, unique=False, src=False, min_dims=1, larger_src=False):
 
 
 @st.composite
-def index_case(draw, unique=False, negative=False, source=False):
+def index_case(draw, unique=False, negative=False, source=False, dim0=False):
     """A shape of at least 1 dimension, a dim and a 1-D index along it (repeats allowed unless
-    ``unique``), with the source shape of the ``index_*`` ops when ``source``."""
+    ``unique``), with the source shape of the ``index_*`` ops when ``source`` (or ``dim0``: dim
+    0 and a source, for index_put)."""
     shape = draw(shapes(min_dims=1, **SMALL))
     nd = len(shape)
-    dim = draw(st.integers(-nd, nd - 1))
+    dim = 0 if dim0 else draw(st.integers(-nd, nd - 1))
+    source = source or dim0
     n = shape[dim]
     low = -n if negative else 0
     if unique:
@@ -338,6 +340,11 @@ ROWS: list[Row] = [
     Row("index_fill_tensor_value",
         lambda ns, x, dim, idx: x.index_fill(dim, _c(ns, idx, x), x.sum() * 2.0),
         lambda x, dim, idx: _np_index_fill(x, dim, idx, x.sum() * 2.0), index_case()),
+    Row("index_put", lambda ns, x, s, dim, idx: x.index_put((_c(ns, idx, x),), s),
+        lambda x, s, dim, idx: _np_index_copy(x, s, 0, idx), index_case(True, dim0=True)),
+    Row("index_put_accumulate",
+        lambda ns, x, s, dim, idx: x.index_put((_c(ns, idx, x),), s, accumulate=True),
+        lambda x, s, dim, idx: _np_index_add(x, s, 0, idx, 1.0), index_case(dim0=True)),
     Row("masked_fill", lambda ns, x, mask: x.masked_fill(_c(ns, mask, x), -1.0),
         lambda x, mask: np.where(mask, -1.0, x), mask_case()),
     Row("masked_fill_tensor_value", lambda ns, x, v, mask: x.masked_fill(_c(ns, mask, x), v),

@@ -94,6 +94,15 @@ class IndexingMethods:
         return G.inplace(self, "index_fill_", lambda x: G.index_fill(x, dim, index, value),
                          value)
 
+    def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+        """``self`` with ``self[indices] = values`` (``+=`` with ``accumulate``)."""
+        return G.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+        """In-place ``index_put``."""
+        return G.inplace(self, "index_put_", lambda x: G.index_put(x, indices, values,
+                                                                   accumulate), values)
+
     # ----------------------------------------------------------------------------- masks
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``value`` where the bool ``mask`` is true (broadcasting), else ``self``."""
@@ -271,6 +280,12 @@ def index_fill(input: Any, dim: int, index: Any, value: Any) -> Tensor:  # noqa:
     return G.index_fill(_tensor(input), dim, index, value)
 
 
+def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False  # noqa: A002
+              ) -> Tensor:
+    """``input.index_put(indices, values, accumulate)``."""
+    return G.index_put(_tensor(input), indices, values, accumulate)
+
+
 def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:  # noqa: A002
     """``input.masked_fill(mask, value)``."""
     return G.masked_fill(_tensor(input), mask, value)
@@ -440,8 +455,8 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
 
 __all__ = [
     "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
-    "index_copy", "index_fill", "masked_fill", "masked_select", "masked_scatter", "take",
-    "take_along_dim", "put", "nonzero", "argwhere", "where", "tril", "triu", "diag", "diagonal",
-    "diag_embed", "diagflat", "trace", "flip", "fliplr", "flipud", "roll", "rot90", "tile",
-    "repeat_interleave", "tril_indices", "triu_indices",
+    "index_copy", "index_fill", "index_put", "masked_fill", "masked_select", "masked_scatter",
+    "take", "take_along_dim", "put", "nonzero", "argwhere", "where", "tril", "triu", "diag",
+    "diagonal", "diag_embed", "diagflat", "trace", "flip", "fliplr", "flipud", "roll", "rot90",
+    "tile", "repeat_interleave", "tril_indices", "triu_indices",
 ]

@@ -433,6 +433,32 @@ def masked_scatter(self: Tensor, mask: Any, source: Tensor) -> Tensor:
     return M.SetItem.apply(x, vals, index=where).reshape(shape)
 
 
+def index_put(self: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    """``self`` with ``self[indices] = values`` (``+=`` with ``accumulate``, repeated indices
+    adding up); ``indices`` is a tuple of index tensors, as for ``x[i, j]``."""
+    from ..indexing import normalize_index
+
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple of tensors, got "
+                        f"{type(indices).__name__}")
+    index = normalize_index(tuple(indices), backend.xp_of(self.data), self.shape)
+    values = self._operand(values)
+    if values.dtype != self.dtype:
+        values = values.to(self.dtype)
+    try:
+        if not accumulate:
+            return M.SetItem.apply(self, values, index=index)
+        target = self.data[index].shape
+        values = values.broadcast_to(target)
+        return self + M.IndexAdd.apply(values, shape=self.shape, index=index,
+                                       basic=M.is_basic(index))
+    except IndexError as exc:
+        raise IndexError(f"index_put: {exc} (a tensor of shape {self.shape})") from None
+    except ValueError as exc:
+        raise ValueError(f"index_put: values of shape {values.shape} do not fit the indexed "
+                         f"elements ({exc})") from None
+
+
 # ------------------------------------------------------------------------ flat take and put
 
 
