@@ -16,6 +16,7 @@ import numpy as np
 
 from . import backend
 from .autograd.functional import grad, hessian
+from .linalg import eigvalsh
 from .tensor import Tensor, float64
 
 __all__ = ["second_derivative_test", "top_hessian_eigenvalue"]
@@ -67,7 +68,9 @@ def second_derivative_test(func: Callable[[Tensor], Tensor], x: Any,
     else:
         grad_norm = 0.0
     h = hessian(scalar, point).numpy().reshape(n, n).astype(np.float64)
-    eig = np.linalg.eigvalsh(0.5 * (h + h.T))
+    # tg.linalg.eigvalsh (LAPACK's eigh): a NaN in the Hessian comes out as a NaN eigenvalue,
+    # so the point is "inconclusive" (NumPy's eigvalsh turned [[nan, 0], [0, 1]] into [0, -0])
+    eig = eigvalsh(Tensor(0.5 * (h + h.T))).numpy()
     if not np.isfinite(grad_norm) or not np.all(np.isfinite(eig)):
         return "inconclusive", eig
     if grad_norm > tol:
