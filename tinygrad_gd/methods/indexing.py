@@ -429,34 +429,10 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     return L.repeat_interleave(x, repeats, dim, output_size=output_size)
 
 
-def _tri_indices(row: int, col: int, offset: int, dtype: Any, device: Any, upper: bool
-                 ) -> Tensor:
-    from .. import backend
-    from ..tensor import Tensor
-
-    dev = backend.parse_device(device) if device is not None else "cpu"
-    xp = backend.get_xp(dev)
-    fn = xp.triu_indices if upper else xp.tril_indices
-    out = xp.stack(fn(row, offset, col)).astype(backend.parse_dtype(dtype or "int64"))
-    return Tensor._make(out.reshape(2, -1), dev)
-
-
-def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
-                 device: Any = None) -> Tensor:
-    """The ``(2, n)`` row and column indices of the lower triangle of a ``row x col`` matrix."""
-    return _tri_indices(row, col, offset, dtype, device, upper=False)
-
-
-def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
-                 device: Any = None) -> Tensor:
-    """The ``(2, n)`` row and column indices of the upper triangle of a ``row x col`` matrix."""
-    return _tri_indices(row, col, offset, dtype, device, upper=True)
-
-
 __all__ = [
     "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
     "index_copy", "index_fill", "index_put", "masked_fill", "masked_select", "masked_scatter",
     "take", "take_along_dim", "put", "nonzero", "argwhere", "where", "tril", "triu", "diag",
     "diagonal", "diag_embed", "diagflat", "trace", "flip", "fliplr", "flipud", "roll", "rot90",
-    "tile", "repeat_interleave", "tril_indices", "triu_indices",
+    "tile", "repeat_interleave",
 ]
