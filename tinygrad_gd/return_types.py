@@ -13,23 +13,42 @@ Each is a ``tuple`` subclass with named fields, so both ``values, indices = x.ma
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any
 
 __all__ = ["max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax",
            "cummin", "aminmax"]
 
 
-def _repr(self: Any) -> str:
-    fields = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
-    return f"tinygrad_gd.return_types.{type(self).__name__}(\n{fields})"
+class _ReturnType(tuple):
+    """A tuple with named fields, built from one sequence as torch's ``return_types``."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __new__(cls, sequence: Any = ()) -> Any:
+        items = tuple(sequence)
+        if len(items) != len(cls._fields):
+            raise TypeError(f"{cls.__name__} takes a sequence of {len(cls._fields)} items "
+                            f"({', '.join(cls._fields)}), got {len(items)}")
+        return super().__new__(cls, items)
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (tuple(self),))
+
+    def __repr__(self) -> str:
+        fields = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
+        return f"tinygrad_gd.return_types.{type(self).__name__}(\n{fields})"
 
 
 def _named(name: str, fields: tuple[str, ...]) -> type:
-    cls = namedtuple(name, fields)
-    cls.__module__ = __name__  # pickles and prints as tinygrad_gd.return_types.<name>
-    cls.__repr__ = _repr
-    cls.__doc__ = f"The named tuple ``({', '.join(fields)})`` that ``{name}`` returns."
+    body: dict[str, Any] = {"__slots__": (), "_fields": fields, "__module__": __name__,
+                            "__doc__": f"The named tuple ``({', '.join(fields)})`` that "
+                                       f"``{name}`` returns."}
+    for i, field in enumerate(fields):
+        body[field] = property(lambda self, i=i: tuple.__getitem__(self, i),
+                               doc=f"Item {i}.")
+    cls = type(name, (_ReturnType,), body)
+    cls.__qualname__ = name
     return cls
 
 

@@ -150,7 +150,7 @@ class ReductionMethods:
         dim, keep = _dim(dim, keepdim, axis, keepdims, empty_is_all=False)
         if dim is None:
             return R.amax(self)
-        return return_types.max(*O.max_dim(self, _single_dim(dim, "max"), keep))
+        return return_types.max(O.max_dim(self, _single_dim(dim, "max"), keep))
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Any:
         """``min()``, ``min(dim)`` -> ``(values, indices)``, ``min(other)``: as ``max``."""
@@ -161,7 +161,7 @@ class ReductionMethods:
         dim, keep = _dim(dim, keepdim, axis, keepdims, empty_is_all=False)
         if dim is None:
             return R.amin(self)
-        return return_types.min(*O.max_dim(self, _single_dim(dim, "min"), keep, minimum=True))
+        return return_types.min(O.max_dim(self, _single_dim(dim, "min"), keep, minimum=True))
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
         """Largest values over ``dim`` (an int or tuple; all when None or ``()``); tied elements
@@ -178,13 +178,13 @@ class ReductionMethods:
         """The named tuple ``(min, max)`` over ``dim`` (all when None)."""
         if dim is not None:
             _single_dim(dim, "aminmax")
-        return return_types.aminmax(R.amin(self, dim, keepdim), R.amax(self, dim, keepdim))
+        return return_types.aminmax((R.amin(self, dim, keepdim), R.amax(self, dim, keepdim)))
 
     # -------------------------------------------------------------- sorting, selection
     def sort(self, dim=-1, descending=False, stable=False) -> Any:
         """The named tuple ``(values, indices)`` sorted along ``dim`` (always stable: ties keep
         their order; NaN sorts as the largest value)."""
-        return return_types.sort(*O.sort(self, dim, descending))
+        return return_types.sort(O.sort(self, dim, descending))
 
     def argsort(self, dim=-1, descending=False, stable=False) -> Tensor:
         """The indices that sort along ``dim`` (stable)."""
@@ -200,29 +200,29 @@ class ReductionMethods:
     def topk(self, k, dim=-1, largest=True, sorted=True) -> Any:  # noqa: A002 - torch's name
         """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
         smallest) along ``dim``, in sorted order."""
-        return return_types.topk(*O.topk(self, k, dim, largest))
+        return return_types.topk(O.topk(self, k, dim, largest))
 
     def kthvalue(self, k, dim=-1, keepdim=False) -> Any:
         """The named tuple ``(values, indices)`` of the ``k``-th smallest along ``dim``."""
-        return return_types.kthvalue(*O.kthvalue(self, k, dim, keepdim))
+        return return_types.kthvalue(O.kthvalue(self, k, dim, keepdim))
 
     def median(self, dim=None, keepdim=False) -> Any:
         """``median()``: the lower median of all elements (0-d; ties share the gradient).
         ``median(dim)``: the named tuple ``(values, indices)``. NaN propagates."""
         if dim is None:
             return O.median_all(self)
-        return return_types.median(*O.median_dim(self, dim, keepdim))
+        return return_types.median(O.median_dim(self, dim, keepdim))
 
     def nanmedian(self, dim=None, keepdim=False) -> Any:
         """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
         if dim is None:
             return O.median_all(self, ignore_nan=True, name="nanmedian")
-        return return_types.nanmedian(*O.median_dim(self, dim, keepdim, True, "nanmedian"))
+        return return_types.nanmedian(O.median_dim(self, dim, keepdim, True, "nanmedian"))
 
     def mode(self, dim=-1, keepdim=False) -> Any:
         """The named tuple ``(values, indices)``: the most frequent value along ``dim`` (the
         smallest of equally frequent ones) and the index of its last occurrence."""
-        return return_types.mode(*O.mode(self, dim, keepdim))
+        return return_types.mode(O.mode(self, dim, keepdim))
 
     # ------------------------------------------------------------------------ scans
     def cumsum(self, dim=None, *, dtype=None, axis=None) -> Tensor:
@@ -244,11 +244,11 @@ class ReductionMethods:
 
     def cummax(self, dim=None, *, axis=None) -> Any:
         """The named tuple ``(values, indices)`` of the running maximum along ``dim``."""
-        return return_types.cummax(*O.cummax(self, _required_dim(dim, axis, "cummax")))
+        return return_types.cummax(O.cummax(self, _required_dim(dim, axis, "cummax")))
 
     def cummin(self, dim=None, *, axis=None) -> Any:
         """The named tuple ``(values, indices)`` of the running minimum along ``dim``."""
-        return return_types.cummin(*O.cummax(self, _required_dim(dim, axis, "cummin"), True))
+        return return_types.cummin(O.cummax(self, _required_dim(dim, axis, "cummin"), True))
 
     # ------------------------------------------------------------------------- norms
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None,
@@ -277,8 +277,6 @@ class ReductionMethods:
             return count + (x * 0.0).sum(axes, keep)  # a constant with a zero gradient
         if p == -math.inf:
             return x.abs().amin(dim, keep)
-        if isinstance(p, (int, float)) and p < 0:
-            return (x.abs() ** p).sum(dim, keep) ** (1.0 / p)
         return R.norm(x, p, dim, keep)
 
 

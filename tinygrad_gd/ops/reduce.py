@@ -59,6 +59,9 @@ class Max(Primitive):
         red = a.min if minimum else a.max
         m = red(axis=axes, keepdims=True)
         mask = a == m
+        if backend.is_floating(a.dtype) and not mask.any(axis=axes, keepdims=True).all():
+            xp = backend.xp_of(a)
+            mask = mask | xp.isnan(a)  # a NaN max (torch propagates it) takes the gradient
         self.weight = mask / mask.sum(axis=axes, keepdims=True).astype(a.dtype)
         if keepdims:
             return m
@@ -95,7 +98,9 @@ def mean(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Ten
     n = 1
     for ax in axes:
         n *= x.shape[ax]
-    return Sum.apply(x, axes=axes, keepdims=keep) * (1.0 / n if n else float("nan"))
+    total = Sum.apply(x, axes=axes, keepdims=keep)
+    # divide (not times 1/n): the same rounding as torch's mean, e.g. 7 / 3
+    return total / float(n) if n else total * float("nan")
 
 
 def amax(x: Tensor, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
@@ -206,14 +211,20 @@ def norm(x: Tensor, p=2, axis=None, keepdims=False, *, dim=None, keepdim=None) -
         return x.abs().sum(axis=axes, keepdims=keep)
     if p in (float("inf"), "inf"):
         return amax(x.abs(), axes, keepdims=keep)
-    if isinstance(p, (int, float)) and p > 0:
-        total = (x.abs() ** p).sum(axis=axes, keepdims=keep)
-        nonzero = backend.xp_of(total.data).asarray(total.data != 0)
-        if nonzero.all():
-            return total ** (1.0 / p)
-        # t ** (1/p) has an infinite slope at 0: where the norm is 0 its gradient is 0 (a
-        # subgradient, as torch and Norm2 give), not 0 * inf = nan
+    if isinstance(p, (int, float)) and p != 0:
         from .elementwise import where_const
 
-        return where_const(nonzero, where_const(nonzero, total, 1.0) ** (1.0 / p), 0.0)
-    raise ValueError(f"norm: unsupported order p={p!r}; use a positive number, 'fro' or inf")
+        a = x.abs()
+        nz = a.data != 0
+        # |x|^p has an infinite slope at 0 for p < 1: zeros contribute 0 with a 0 gradient (as
+        # torch), never 0 * inf = nan
+        powered = a ** p if nz.all() else where_const(nz, where_const(nz, a, 1.0) ** p, 0.0)
+        total = powered.sum(axis=axes, keepdims=keep)
+        if p < 0:  # one zero makes the sum infinite and the norm 0, a constant there
+            keep_it = nz.all(axis=axes, keepdims=keep)
+        else:  # t ** (1/p) has an infinite slope at 0: where the norm is 0 its gradient is 0
+            keep_it = backend.xp_of(total.data).asarray(total.data != 0)
+        if keep_it.all():
+            return total ** (1.0 / p)
+        return where_const(keep_it, where_const(keep_it, total, 1.0) ** (1.0 / p), 0.0)
+    raise ValueError(f"norm: unsupported order p={p!r}; use a number, 'fro' or inf")
