@@ -136,3 +136,36 @@ def test_numerical_jacobian_does_not_change_the_input():
     before = x.numpy().copy()
     tg.numerical_jacobian(lambda t: t * t, x)
     np.testing.assert_array_equal(x.numpy(), before)
+
+
+def test_non_tensor_inputs_pass_through_and_constant_tensors_are_not_checked():
+    torch = pytest.importorskip("torch")
+    x = t64([0.3, -0.7, 1.1], True)
+    c = t64([2.0, 0.5, -1.0], False)
+    seen = []
+
+    def make(lib):
+        def f(a, k, b, mode, nothing, scale):
+            seen.append((type(k).__name__, mode, nothing, type(scale).__name__))
+            return (a * k + b.sin() * a) * scale
+        return f
+
+    args = (x, 3, c, "mode", None, 0.5)
+    targs = (torch.tensor(x.numpy(), requires_grad=True), 3, torch.tensor(c.numpy()), "mode",
+             None, 0.5)
+    assert tg.gradcheck(make(tg), args) and tg.gradgradcheck(make(tg), args)
+    assert torch.autograd.gradcheck(make(torch), targs)
+    assert set(seen) == {("int", "mode", None, "float")}
+
+    # a wrong derivative in the checked input is still caught with plain values around it
+    class Wrong(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, k):
+            return a * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None  # should be g * k
+
+    with pytest.raises(tg.GradcheckError, match="mismatch for input 0"):
+        tg.gradcheck(Wrong.apply, (x, 3.0))
