@@ -180,7 +180,10 @@ def test_dtype_and_device_conversions_return_self():
 
 def test_repr_matches_torch():
     for make in (lambda n: n.Sequential(n.Linear(2, 3), n.ReLU()),
-                 lambda n: n.ModuleDict({"a": n.Sequential(n.Tanh())})):
+                 lambda n: n.ModuleDict({"a": n.Sequential(n.Tanh())}),
+                 lambda n: n.ModuleList([n.ReLU(), n.ReLU(), n.Sequential(n.Linear(2, 2)),
+                                         n.Sequential(n.Linear(2, 2)), n.Tanh()]),
+                 lambda n: n.ModuleList()):
         assert repr(make(nn)) == repr(make(torch.nn))
 
     class WithExtra(nn.Module):
