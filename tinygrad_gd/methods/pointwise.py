@@ -29,6 +29,10 @@ class PointwiseMethods(MathMethods, LogicMethods):
 
     __slots__ = ()
 
+    def neg(self) -> Tensor:
+        """-x (torch's named form of unary minus)."""
+        return -self
+
     def negative(self) -> Tensor:
         """-x (torch's named form of unary minus)."""
         return -self

@@ -191,10 +191,14 @@ class MathMethods:
 
     # ------------------------------------------------------------------------- signs
     def sign(self) -> Tensor:
-        """-1, 0 or 1 by the sign of each element (bools stay bools); gradient 0."""
+        """-1, 0 or 1 by the sign of each element (0 for NaN, bools stay bools, as torch);
+        gradient 0."""
         if self.dtype.kind == "b":
             return self._const(self.data.copy())
-        return self._stepwise(self.xp.sign(self.data))
+        out = self.xp.sign(self.data)
+        if self.dtype.kind == "f":
+            out = self.xp.where(self.xp.isnan(self.data), 0, out).astype(self.dtype, copy=False)
+        return self._stepwise(out)
 
     def sgn(self) -> Tensor:
         """torch's sign extended to complex numbers; for real tensors it is ``sign``."""

@@ -169,11 +169,11 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """x relu6(x + 3) / 6; the slope is (2x + 3) / 6 on [-3, 3] (torch's, at the ends too)."""
+    """x relu6(x + 3) / 6; the slope is (2x + 3) / 6 on (-3, 3), 0 at -3 and 1 at 3 (torch's)."""
     x = input._as_float()
     a = x.data
     mid = x * (x + 3.0) * (1.0 / 6.0)
-    return where(_mask(x, a < -3.0), 0.0, where(_mask(x, a <= 3.0), mid, x))
+    return where(_mask(x, a <= -3.0), 0.0, where(_mask(x, a < 3.0), mid, x))
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
