@@ -283,6 +283,20 @@ def _einsum(ns, *xs, eq, as_list):
     return ns.lib.einsum(eq, list(xs)) if as_list else ns.lib.einsum(eq, *xs)
 
 
+def _np_expm(a):
+    """Scaling and squaring with a long Taylor series: an independent reference."""
+    norm = np.abs(a).sum(-2).max() if a.size else 0.0
+    s = max(0, int(np.ceil(np.log2(norm))) + 4) if norm > 0 else 0
+    x = a / 2.0 ** s
+    out = term = np.broadcast_to(np.eye(a.shape[-1]), a.shape).copy()
+    for k in range(1, 30):
+        term = term @ x / k
+        out = out + term
+    for _ in range(s):
+        out = out @ out
+    return out
+
+
 def _np_matrix_power(a, n):
     return np.linalg.matrix_power(a, n)
 
@@ -372,6 +386,22 @@ ROWS: list[Row] = [
         (well_conditioned, real), fwd_tol=DECOMP_TOL),
     Row("pinv", lambda ns, a: ns.lib.linalg.pinv(a), np.linalg.pinv, rect(),
         (spread_singular,), fwd_tol=DECOMP_TOL),
+    Row("lstsq", lambda ns, a, b: ns.lib.linalg.lstsq(a, b).solution,
+        lambda a, b: np.linalg.pinv(a) @ b,
+        st.tuples(SIDE, SIDE, SIDE).map(lambda t: (((t[0] + t[1], t[1]), (t[0] + t[1], t[2])),
+                                                   {})),
+        (spread_singular, real), fwd_tol=DECOMP_TOL),
+    Row("solve_triangular", lambda ns, a, b, upper: ns.lib.linalg.solve_triangular(
+        a, b, upper=upper),
+        lambda a, b, upper: np.linalg.solve(np.triu(a) if upper else np.tril(a), b),
+        st.tuples(square(count=2), st.booleans()).map(lambda t: (t[0][0], {"upper": t[1]})),
+        (well_conditioned, real), fwd_tol=DECOMP_TOL),
+    Row("matrix_exp", lambda ns, a: ns.lib.linalg.matrix_exp(a), _np_expm, square(),
+        fwd_tol=1e-10),
+    Row("vander", lambda ns, x, n: ns.lib.linalg.vander(x, N=n),
+        lambda x, n: x[..., None] ** np.arange(n),
+        st.tuples(st.lists(SIDE, min_size=1, max_size=2), st.integers(2, 4)).map(
+            lambda t: ((tuple(t[0]),), {"n": t[1]}))),
     # decompositions
     Row("cholesky", lambda ns, m, upper: ns.lib.linalg.cholesky(_spd(ns, m), upper=upper),
         lambda m, upper: (np.swapaxes(np.linalg.cholesky(_np_spd(m)), -1, -2) if upper else

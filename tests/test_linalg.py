@@ -370,3 +370,18 @@ def test_tensor_methods_match_torch():
     close(tg.tensordot(x, x, dims=([0], [1])), torch.tensordot(tx, tx, dims=([0], [1])))
     close(tg.vdot(t64(v), t64(v)), torch.vdot(th(v), th(v)))
     close(tg.chain_matmul(x, x, x), torch.linalg.multi_dot([tx, tx, tx]), 1e-9)
+
+
+def test_tensorinv_tensorsolve_vander_matrix_exp_match_torch():
+    a = RNG.standard_normal((4, 2, 2)) + 3 * np.eye(4).reshape(4, 2, 2)
+    close(tg.linalg.tensorinv(t64(a), ind=1), torch.linalg.tensorinv(th(a), ind=1), 1e-9)
+    b = RNG.standard_normal(4)
+    close(tg.linalg.tensorsolve(t64(a), t64(b)), torch.linalg.tensorsolve(th(a), th(b)), 1e-9)
+    x = np.array([[0.0, 2.0, -1.5], [1.0, 3.0, 0.5]])
+    close(tg.linalg.vander(t64(x), N=4), torch.linalg.vander(th(x), N=4))
+    with pytest.raises(ValueError, match="greater than 1"):
+        tg.linalg.vander(t64(x), N=1)
+    for scale in (0.1, 1.0, 10.0):
+        m = RNG.standard_normal((2, 3, 3)) * scale
+        close(tg.linalg.matrix_exp(t64(m)), torch.linalg.matrix_exp(th(m)), 1e-9 * scale ** 2)
+        close(t64(m).matrix_exp(), torch.matrix_exp(th(m)), 1e-9 * scale ** 2)

@@ -44,15 +44,17 @@ from .decompositions import (
     svdvals,
 )
 from .einsum import diagonal
+from .extras import matrix_exp, tensorinv, tensorsolve, vander
 from .norms import cond, matrix_norm, norm, vector_norm
 from .products import matrix_power, multi_dot, vecdot
 from .products import linalg_cross as cross
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power",
-           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm", "CholeskyExResult",
-           "EighResult", "InvExResult", "LstsqResult", "QrResult", "SlogdetResult", "SvdResult"]
+           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
+           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
+           "vector_norm", "CholeskyExResult", "EighResult", "InvExResult", "LstsqResult",
+           "QrResult", "SlogdetResult", "SvdResult"]
 
 
 def matmul(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - torch's name
@@ -65,13 +67,16 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     """Solve ``A X = B`` (``X A = B`` when ``left=False``) reading only the triangle of ``A``
     that ``upper`` names (its diagonal taken as ones when ``unitriangular``)."""
     from ..ops.decomp import eye_like
-    from .decompositions import as_matrix
+    from ..tensor import _promote
+    from .decompositions import as_matrix, solve_batched
 
     A = as_matrix(A, "linalg.solve_triangular", square=True)
     B = B if isinstance(B, Tensor) else Tensor(B, device=A.device)
     if B.ndim < 2:
         raise ValueError(f"linalg.solve_triangular: B must be a matrix or a batch of matrices, "
                          f"got shape {tuple(B.shape)}")
+    if A.dtype != B.dtype:
+        A, B = _promote(A, B)
     n = A.shape[-1]
     xp = A.xp
     mask = xp.triu(xp.ones((n, n), dtype=A.dtype), 1 if unitriangular else 0) if upper else \
@@ -79,4 +84,6 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     T = A * A._const(mask)
     if unitriangular:
         T = T + eye_like(A, n)
-    return solve(T, B, left=left)
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        return solve_batched(T.transpose(-1, -2), B.transpose(-1, -2), False).transpose(-1, -2)
+    return solve_batched(T, B, False)

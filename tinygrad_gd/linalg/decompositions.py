@@ -184,6 +184,11 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     if A.dtype != B.dtype:
         A, B = _promote(A, B)
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    return solve_batched(A, B, vector)
+
+
+def solve_batched(A: Tensor, B: Tensor, vector: bool) -> Tensor:
+    """``solve`` once the case is known: ``B`` a (batch of) vector(s) or matrices."""
     Bm = B.unsqueeze(-1) if vector else B
     n = A.shape[-1]
     if Bm.shape[-2] != n:

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["mm", "bmm", "mv", "addmm", "addmv", "addbmm", "baddbmm", "addr", "einsum",
            "tensordot", "kron", "cross", "cdist", "inner", "vdot", "matrix_power",
-           "chain_matmul", "det", "logdet", "slogdet", "inverse", "cholesky", "pinverse", "svd",
-           "SvdLegacyResult"]
+           "chain_matmul", "matrix_exp", "det", "logdet", "slogdet", "inverse", "cholesky",
+           "pinverse", "svd", "SvdLegacyResult"]
 
 
 class SvdLegacyResult(NamedTuple):
@@ -83,6 +83,10 @@ class LinalgMethods:
     def matrix_power(self, n: int) -> Tensor:
         """``self`` to the integer power ``n`` (matrix product)."""
         return matrix_power(self, n)
+
+    def matrix_exp(self) -> Tensor:
+        """Matrix exponential of each square matrix."""
+        return matrix_exp(self)
 
     def det(self) -> Tensor:
         """Determinant of each square matrix."""
@@ -248,6 +252,13 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
     from ..linalg import products
 
     return products.chain_matmul(*matrices)
+
+
+def matrix_exp(input: Tensor) -> Tensor:  # noqa: A002
+    """Matrix exponential (torch.matrix_exp)."""
+    from ..linalg import matrix_exp as matrix_exp_
+
+    return matrix_exp_(input)
 
 
 def det(input: Tensor) -> Tensor:  # noqa: A002
