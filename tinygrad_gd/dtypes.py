@@ -118,7 +118,7 @@ class finfo:  # noqa: N801 - torch's name
         self.eps, self.max, self.min = (_pyfloat(v) for v in
                                         (info.eps, info.max, info.min))
         self.tiny = self.smallest_normal = _pyfloat(info.smallest_normal)
-        self.resolution = _pyfloat(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)  # as torch: a power of ten
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "

@@ -113,7 +113,7 @@ class ShapingMethods:
         start = int(start)
         if not -n <= start <= n:
             raise IndexError(f"narrow: start {start} out of range for dimension {dim} of size {n}")
-        start %= n if n else 1
+        start = start + n if start < 0 else start
         if length < 0 or start + length > n:
             raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
                              f"{dim}'s size ({n})")
@@ -141,8 +141,8 @@ class ShapingMethods:
                              "size)")
         if step <= 0:
             raise ValueError(f"unfold: step must be positive, got {step}")
-        if self.ndim == 0:
-            return self.reshape(1)
+        if self.ndim == 0:  # one element: the window is it (size 1) or empty (size 0)
+            return self.reshape(1)[:size]
         count = (n - size) // step + 1
         index = np.arange(count)[:, None] * step + np.arange(size)[None, :]
         if self.xp is not np:
