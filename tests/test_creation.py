@@ -142,6 +142,7 @@ def test_generator_argument_is_its_own_stream():
 def test_random_dtypes_shapes_and_ranges_match_torch():
     for call in (lambda lib: lib.rand(2, 3), lambda lib: lib.randn(4, dtype=lib.float64),
                  lambda lib: lib.randint(3, 9, (5,)), lambda lib: lib.randint(9, (2, 2)),
+                 lambda lib: lib.randint(9, size=(2,)),
                  lambda lib: lib.randint(0, 9, (2,), dtype=lib.int32), lambda lib: lib.randperm(4),
                  lambda lib: lib.normal(0.0, 1.0, (2, 2)),
                  lambda lib: lib.normal(lib.zeros(3), 1.0),

@@ -149,6 +149,8 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *,
     """
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high  # randint(high, size)
+    elif high is None:
+        low, high = 0, low  # randint(high, size=...)
     if high is None or size is None:
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
     low, high = int(low), int(high)
