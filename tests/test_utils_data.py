@@ -156,6 +156,8 @@ def test_loader_with_sampler_batch_sampler_and_collate_fn():
     custom = list(DataLoader(tds, batch_size=4, collate_fn=default_collate))
     assert [x.tolist() for x, _ in custom] == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0]]
     assert len(DataLoader(ds, batch_size=3, num_workers=2, pin_memory=True)) == 4
+    assert isinstance(DataLoader(tds, shuffle=True).sampler, RandomSampler)
+    assert len(DataLoader(tds, batch_size=4).sampler) == 6
 
 
 def test_loader_argument_errors_as_torch():

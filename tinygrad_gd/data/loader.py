@@ -141,7 +141,7 @@ class DataLoader:
             raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
         self.seed = int(seed)
         self.epoch = 0
-        if self.tensors is None and not iterable and sampler is None and batch_sampler is None:
+        if not iterable and sampler is None and batch_sampler is None:
             # torch's attributes; iteration itself uses permutation(epoch) (seeded per epoch)
             self.sampler = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
             self._own_sampler = True
