@@ -46,9 +46,8 @@ def _pool_args(input: Tensor, kernel_size: Any, stride: Any, padding: Any,  # no
     if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0 or min(dilation) < 1:
         raise ValueError(f"{name}: bad kernel_size {kernel}, stride {stride}, padding {padding} "
                          f"or dilation {dilation}")
-    if any(2 * p > (k - 1) * d + 1 for p, k, d in zip(padding, kernel, dilation)):
-        raise ValueError(f"{name}: padding {padding} must be at most half the (dilated) kernel "
-                         f"{kernel}")
+    if any(2 * p > k for p, k in zip(padding, kernel)):  # torch's limit, dilated or not
+        raise ValueError(f"{name}: padding {padding} must be at most half the kernel {kernel}")
     h, w = input.shape[2:]
     out = tuple(_pool_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
