@@ -412,6 +412,23 @@ def _interp(ns, x, size, mode, align_corners):
     return ns.F.interpolate(x, size=size, mode=mode, align_corners=align_corners)
 
 
+def _unpool(ns, x):
+    values, idx = ns.F.max_pool2d(x, 2, return_indices=True)
+    return ns.F.max_unpool2d(values * 2.0, idx, 2, output_size=x.shape[2:])
+
+
+def _np_unpool(x):
+    n, c, h, w = x.shape
+    out = np.zeros_like(x)
+    for i in range(h // 2):
+        for j in range(w // 2):
+            win = x[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2].reshape(n, c, 4)
+            a, b = np.divmod(win.argmax(axis=2), 2)
+            nn_, cc = np.meshgrid(range(n), range(c), indexing="ij")
+            out[nn_, cc, 2 * i + a, 2 * j + b] = 2 * win.max(axis=2)
+    return out
+
+
 def _not_padding(idx, padding_idx, n):
     """1 where an index is not the padding row: its lookups carry no gradient (by design), so
     the row masks them out for the finite differences to agree."""
@@ -437,6 +454,9 @@ ROWS: list[Row] = [
         fwd_tol=1e-10),
     Row("F.max_pool2d", lambda ns, x, **kw: ns.F.max_pool2d(x, **kw), np_max_pool2d,
         pool_case(), (distinct,)),
+    Row("F.max_unpool2d", _unpool, _np_unpool,
+        st.tuples(ints(1, 2), ints(1, 2), ints(2, 5), ints(2, 5)).map(lambda s: ((s,), {})),
+        (distinct,)),
     Row("F.avg_pool2d", lambda ns, x, **kw: ns.F.avg_pool2d(x, **kw), np_avg_pool2d,
         pool_case(avg=True), fwd_tol=1e-10),
     Row("F.adaptive_avg_pool2d", lambda ns, x, output_size: ns.F.adaptive_avg_pool2d(

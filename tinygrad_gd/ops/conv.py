@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd.engine import Primitive
+from .movement import GetItem
 
 Pair = tuple[int, int]
 
@@ -283,3 +284,20 @@ class PoolScatter(Primitive):
 
     def backward(self, g):
         return PoolGather.apply(g, index=self.index, kernel=self.kernel)
+
+
+class Unpool(Primitive):
+    """Zeros of ``shape`` with ``x`` written at ``index`` (max unpooling). A position named twice
+    (overlapping pooling windows name the same maximum) is written, not summed, as torch; the
+    gradient of every input element is the output gradient at its index, as torch's."""
+
+    saves_inputs = False
+
+    def forward(self, x, shape, index):
+        self.index = index
+        out = backend.xp_of(x).zeros(shape, dtype=x.dtype)
+        out[index] = x
+        return out
+
+    def backward(self, g):
+        return GetItem.apply(g, index=self.index)

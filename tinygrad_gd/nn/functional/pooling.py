@@ -16,7 +16,6 @@ import numpy as np
 
 from ... import backend
 from ...ops import conv as C
-from ...ops.movement import IndexAdd
 from ...tensor import Tensor
 from ._util import _pair
 
@@ -243,7 +242,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any,  # noqa: A002
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= size[0] * size[1]):
         raise ValueError(f"max_unpool2d: indices out of range for the output size {size}")
     index = (xp.arange(n).reshape(n, 1, 1, 1), xp.arange(c).reshape(1, c, 1, 1), idx)
-    out = IndexAdd.apply(input, shape=(n, c, size[0] * size[1]), index=index, basic=False)
+    out = C.Unpool.apply(input, shape=(n, c, size[0] * size[1]), index=index)
     out = out.reshape(n, c, size[0], size[1])
     return out.squeeze(0) if unbatched else out
 
