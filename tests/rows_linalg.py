@@ -408,6 +408,11 @@ ROWS: list[Row] = [
                           np.linalg.cholesky(_np_spd(m))),
         st.tuples(square(), st.booleans()).map(lambda t: (t[0][0], {"upper": t[1]})),
         fwd_tol=DECOMP_TOL),
+    Row("cholesky_solve", lambda ns, m, b: ns.lib.cholesky_solve(
+        b, ns.lib.linalg.cholesky(_spd(ns, m))),
+        lambda m, b: np.linalg.solve(_np_spd(m), b),
+        SIDE.flatmap(lambda n: SIDE.map(lambda k: (((n, n), (n, k)), {}))),
+        fwd_tol=DECOMP_TOL),
     Row("eigh", _eigh, _np_eigh, square(), (spread_symmetric,), fwd_tol=DECOMP_TOL),
     Row("eigvalsh", lambda ns, x: ns.lib.linalg.eigvalsh((x + x.transpose(-2, -1)) * 0.5),
         lambda x: np.linalg.eigvalsh((x + np.swapaxes(x, -1, -2)) / 2), square(),

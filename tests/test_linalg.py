@@ -385,3 +385,25 @@ def test_tensorinv_tensorsolve_vander_matrix_exp_match_torch():
         m = RNG.standard_normal((2, 3, 3)) * scale
         close(tg.linalg.matrix_exp(t64(m)), torch.linalg.matrix_exp(th(m)), 1e-9 * scale ** 2)
         close(t64(m).matrix_exp(), torch.matrix_exp(th(m)), 1e-9 * scale ** 2)
+
+
+def test_solve_ex_cholesky_solve_inverse_and_ger_match_torch():
+    bad = np.stack([np.eye(2) * 2, np.zeros((2, 2))])
+    b = RNG.standard_normal((2, 2))
+    x, info = tg.linalg.solve_ex(t64(bad), t64(b))
+    tx, tinfo = torch.linalg.solve_ex(th(bad), th(b))
+    assert (info.numpy() != 0).tolist() == (tinfo.numpy() != 0).tolist() == [False, True]
+    np.testing.assert_allclose(x.numpy()[0], tx.numpy()[0])
+    good = bad[:1] + np.eye(2)
+    close(tg.linalg.solve_ex(t64(good), t64(b), left=False).result,
+          torch.linalg.solve_ex(th(good), th(b), left=False).result)
+    a = RNG.standard_normal((3, 3))
+    spd = a @ a.T + 3 * np.eye(3)
+    rhs = RNG.standard_normal((3, 2))
+    for upper in (False, True):
+        L, tL = tg.linalg.cholesky(t64(spd), upper=upper), torch.linalg.cholesky(th(spd),
+                                                                                 upper=upper)
+        close(tg.cholesky_solve(t64(rhs), L, upper), torch.cholesky_solve(th(rhs), tL, upper))
+        close(L.cholesky_inverse(upper), tL.cholesky_inverse(upper), 1e-9)
+    v, w = RNG.standard_normal(2), RNG.standard_normal(3)
+    close(t64(v).ger(t64(w)), torch.ger(th(v), th(w)))

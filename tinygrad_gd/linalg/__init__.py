@@ -26,6 +26,7 @@ from .decompositions import (
     LstsqResult,
     QrResult,
     SlogdetResult,
+    SolveExResult,
     SvdResult,
     cholesky,
     cholesky_ex,
@@ -40,6 +41,7 @@ from .decompositions import (
     qr,
     slogdet,
     solve,
+    solve_ex,
     svd,
     svdvals,
 )
@@ -52,9 +54,9 @@ from .products import linalg_cross as cross
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
            "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
            "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
-           "vector_norm", "CholeskyExResult", "EighResult", "InvExResult", "LstsqResult",
-           "QrResult", "SlogdetResult", "SvdResult"]
+           "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve",
+           "vander", "vecdot", "vector_norm", "CholeskyExResult", "EighResult", "InvExResult",
+           "LstsqResult", "QrResult", "SlogdetResult", "SolveExResult", "SvdResult"]
 
 
 def matmul(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - torch's name

@@ -18,8 +18,8 @@ from ..ops.decomp import mT
 from ..tensor import Tensor, _promote
 
 __all__ = ["inv", "det", "slogdet", "logdet", "solve", "cholesky", "eigh", "eigvalsh", "svd",
-           "svdvals", "qr", "pinv", "matrix_rank", "lstsq", "inv_ex", "cholesky_ex",
-           "SlogdetResult", "EighResult", "SvdResult", "QrResult", "LstsqResult"]
+           "svdvals", "qr", "pinv", "matrix_rank", "lstsq", "inv_ex", "cholesky_ex", "solve_ex",
+           "SlogdetResult", "SolveExResult", "EighResult", "SvdResult", "QrResult", "LstsqResult"]
 
 
 class SlogdetResult(NamedTuple):
@@ -131,6 +131,31 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     return InvExResult(A._const(out.astype(A.dtype)), A._const((~ok).astype(np.int32)))
 
 
+class SolveExResult(NamedTuple):
+    """``(result, info)``, as ``torch.return_types.linalg_solve_ex``."""
+
+    result: Tensor
+    info: Tensor
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True,
+             check_errors: bool = False) -> SolveExResult:
+    """``(solve(A, B), info)``: ``info`` (A's batch shape) is 0 where ``A`` is invertible; a
+    singular ``A`` gives NaN results and a nonzero ``info`` instead of an error (unless
+    ``check_errors``)."""
+    A = as_matrix(A, "linalg.solve_ex", square=True)
+    inverse, info = inv_ex(A)
+    if not bool(A.xp.any(info.data)):
+        return SolveExResult(solve(A, B, left=left), info)
+    if check_errors:
+        raise D.LinAlgError("linalg.solve_ex: the coefficient matrix A is singular")
+    B = (B if isinstance(B, Tensor) else Tensor(B, device=A.device)).detach().to(A.dtype)
+    if not left:
+        return SolveExResult(mT(solve_batched(mT(inverse), mT(B), False, True)), info)
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    return SolveExResult(solve_batched(inverse, B, vector, True), info)
+
+
 def det(A: Tensor) -> Tensor:
     """The determinant of each square matrix (differentiable where ``A`` is invertible).
 
@@ -187,8 +212,9 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     return solve_batched(A, B, vector)
 
 
-def solve_batched(A: Tensor, B: Tensor, vector: bool) -> Tensor:
-    """``solve`` once the case is known: ``B`` a (batch of) vector(s) or matrices."""
+def solve_batched(A: Tensor, B: Tensor, vector: bool, multiply: bool = False) -> Tensor:
+    """``solve`` once the case is known: ``B`` a (batch of) vector(s) or matrices
+    (``multiply``: ``A @ B`` with the same broadcasting, for an ``A`` that is an inverse)."""
     Bm = B.unsqueeze(-1) if vector else B
     n = A.shape[-1]
     if Bm.shape[-2] != n:
@@ -199,7 +225,8 @@ def solve_batched(A: Tensor, B: Tensor, vector: bool) -> Tensor:
     except ValueError:
         raise ValueError(f"linalg.solve: batch dimensions of A {tuple(A.shape)} and B "
                          f"{tuple(B.shape)} do not broadcast") from None
-    X = D.Solve.apply(A.broadcast_to(batch + (n, n)), Bm.broadcast_to(batch + Bm.shape[-2:]))
+    A, Bm = A.broadcast_to(batch + (n, n)), Bm.broadcast_to(batch + Bm.shape[-2:])
+    X = A @ Bm if multiply else D.Solve.apply(A, Bm)
     return X.squeeze(-1) if vector else X
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["mm", "bmm", "mv", "addmm", "addmv", "addbmm", "baddbmm", "addr", "einsum",
            "tensordot", "kron", "cross", "cdist", "inner", "vdot", "matrix_power",
            "chain_matmul", "matrix_exp", "det", "logdet", "slogdet", "inverse", "cholesky",
-           "pinverse", "svd", "SvdLegacyResult"]
+           "pinverse", "svd", "cholesky_solve", "cholesky_inverse", "ger", "SvdLegacyResult"]
 
 
 class SvdLegacyResult(NamedTuple):
@@ -115,6 +115,18 @@ class LinalgMethods:
     def svd(self, some: bool = True, compute_uv: bool = True) -> SvdLegacyResult:
         """Legacy ``torch.svd``: ``(U, S, V)``."""
         return svd(self, some, compute_uv)
+
+    def cholesky_solve(self, input2: Tensor, upper: bool = False) -> Tensor:
+        """Solve ``A X = self`` given the Cholesky factor ``input2`` of ``A``."""
+        return cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        """``A^-1`` from its Cholesky factor ``self``."""
+        return cholesky_inverse(self, upper)
+
+    def ger(self, vec2: Any) -> Tensor:
+        """Outer product (torch's old name for ``outer``)."""
+        return ger(self, vec2)
 
 
 # ----------------------------------------------------------------------- tg.X function forms
@@ -317,3 +329,31 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> SvdLegacyR
                                input._const(xp.zeros(batch + (n, n), dtype=input.dtype)))
     U, S, Vh = svd_(input, full_matrices=not some)
     return SvdLegacyResult(U, S, Vh.transpose(-1, -2))
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """Solve ``A X = B`` for ``A = L L^T`` (``U^T U`` when ``upper``) given the factor ``L``.
+
+    >>> import tinygrad_gd as tg
+    >>> L = tg.tensor([[2.0, 0.0], [1.0, 1.0]])
+    >>> tg.cholesky_solve(tg.tensor([[4.0], [2.0]]), L).tolist()
+    [[1.0], [0.0]]
+    """
+    from ..linalg.decompositions import solve_batched
+
+    low = L.transpose(-1, -2) if upper else L
+    y = solve_batched(low, B, False)
+    return solve_batched(low.transpose(-1, -2), y, False)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+    """``A^-1`` for ``A = L L^T`` (``U^T U`` when ``upper``) given the factor."""
+    from ..linalg import inv
+
+    low = L.transpose(-1, -2) if upper else L
+    return inv(low @ low.transpose(-1, -2))
+
+
+def ger(input: Tensor, vec2: Any) -> Tensor:  # noqa: A002
+    """Outer product of two 1-D tensors (torch.ger, an old name of ``outer``)."""
+    return input.outer(vec2)
