@@ -407,3 +407,22 @@ def test_solve_ex_cholesky_solve_inverse_and_ger_match_torch():
         close(L.cholesky_inverse(upper), tL.cholesky_inverse(upper), 1e-9)
     v, w = RNG.standard_normal(2), RNG.standard_normal(3)
     close(t64(v).ger(t64(w)), torch.ger(th(v), th(w)))
+
+
+def test_cdist_of_many_points_takes_the_matmul_path_as_torch():
+    """Over 25 points torch computes p=2 distances through a matmul; so do we (memory P * R),
+    with the same values, a zero gradient at zero distance, and the per-pair path on request."""
+    a = RNG.standard_normal((30, 4))
+    b = np.concatenate([a[:3], RNG.standard_normal((5, 4))])
+    for mode in (None, "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"):
+        x, tx = t64(a, requires_grad=True), th(a, requires_grad=True)
+        kw = {} if mode is None else {"compute_mode": mode}
+        out, tout = tg.cdist(x, t64(b), **kw), torch.cdist(tx, th(b), **kw)
+        close(out, tout, 1e-7)
+        cot = RNG.standard_normal(out.shape)
+        (g,) = tg.grad(out, x, grad_outputs=t64(cot))
+        (tgr,) = torch.autograd.grad(tout, tx, grad_outputs=th(cot))
+        assert np.isfinite(g.numpy()).all()
+        close(g, tgr, 1e-6)
+    with pytest.raises(ValueError, match="compute_mode"):
+        tg.cdist(t64(a), t64(b), compute_mode="fast")

@@ -267,8 +267,28 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
         raise ValueError(f"cdist: p must be non-negative, got {p}")
     if x1.dtype != x2.dtype:
         x1, x2 = _promote(x1, x2)
+    modes = (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+             "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"cdist: compute_mode must be one of {modes[1:]}, got {compute_mode!r}")
+    big = x1.shape[-2] > 25 or x2.shape[-2] > 25
+    if p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+            big and compute_mode != "donot_use_mm_for_euclid_dist")):
+        return _euclid_mm(x1, x2)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return vector_norm(diff, p, dim=-1)
+
+
+def _euclid_mm(x1: Tensor, x2: Tensor) -> Tensor:
+    """``sqrt(|a|^2 + |b|^2 - 2 a.b)`` through one matmul (torch's path for many points):
+    memory ``P * R``, not ``P * R * M``; a zero (or rounded negative) squared distance gives 0
+    with a zero gradient, as torch."""
+    from ..tensor_ops import where
+
+    sq = ((x1 * x1).sum(dim=-1).unsqueeze(-1) + (x2 * x2).sum(dim=-1).unsqueeze(-2)
+          - 2.0 * (x1 @ x2.transpose(-1, -2)))
+    pos = x1._const(sq.data > 0)
+    return where(pos, where(pos, sq, 1.0).sqrt(), 0.0)
 
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
