@@ -169,3 +169,16 @@ def test_set_printoptions_matches_torch():
         tg.set_printoptions(profile="default")
         torch.set_printoptions(profile="default")
     assert repr(tg.tensor([0.5])) == "tensor([0.5000])"
+
+
+def test_to_takes_torch_keywords_and_a_tensor():
+    x = tg.tensor([1.5, 2.5], requires_grad=True)
+    assert x.to("cpu", non_blocking=True) is x and x.to(memory_format=None) is x
+    y = x.to(copy=True)
+    assert y is not x and y.tolist() == x.tolist() and y.requires_grad
+    z = x.to(tg.zeros(1, dtype=tg.float64))
+    assert z.dtype == tg.float64 and z.device == "cpu"
+    (z * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    ref = torch.tensor([1.5, 2.5]).to(torch.zeros(1, dtype=torch.float64))
+    assert str(ref.dtype).removeprefix("torch.") == z.dtype.name

@@ -10,6 +10,8 @@ import numpy as np
 
 from . import backend
 from .autograd import _GradMode, run_backward
+from .devices import as_device
+from .dtypes import DEFAULT_FLOAT
 from .autograd import hooks as _hooks
 from .devices import as_device
 from .dtypes import DEFAULT_FLOAT
@@ -222,11 +224,16 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         self.requires_grad = bool(requires_grad)
         return self
 
-    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> Tensor:
-        """Move and/or cast: ``.to("cuda")``, ``.to(tg.float64)``, ``.to("cpu", "float64")``.
+    def to(self, *args: Any, device: Any = None, dtype: Any = None, non_blocking: bool = False,
+           copy: bool = False, memory_format: Any = None) -> Tensor:
+        """Move and/or cast: ``.to("cuda")``, ``.to(tg.float64)``, ``.to("cpu", "float64")``,
+        ``.to(other)`` (other's dtype and device).
 
-        Differentiable; returns ``self`` when nothing changes.
+        Differentiable; returns ``self`` when nothing changes (a copy with ``copy=True``);
+        ``non_blocking`` and ``memory_format`` are accepted and change nothing.
         """
+        if args and isinstance(args[0], Tensor):  # torch's .to(other)
+            args, device, dtype = args[1:], args[0]._device, args[0].dtype
         device, dtype = backend.split_to_args(args, device, dtype)
         out = self
         if dtype is not None:
@@ -240,15 +247,17 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
             dev = backend.parse_device(device)
             if dev != out._device:
                 out = E.ToDevice.apply(out, dev)
-        return out
+        return out.clone() if copy and out is self else out
 
     def cpu(self) -> Tensor:
         """``self.to("cpu")``."""
         return self.to(device="cpu")
 
-    def cuda(self, index: int = 0) -> Tensor:
-        """``self.to(f"cuda:{index}")``."""
-        return self.to(device=f"cuda:{index}")
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """``self.to("cuda:N")``: ``cuda()``, ``cuda(1)`` or ``cuda("cuda:1")``."""
+        if device is None or isinstance(device, int):
+            device = f"cuda:{device or 0}"
+        return self.to(device=device)
 
     def float(self) -> Tensor:
         """Cast to float32."""
