@@ -16,9 +16,6 @@ from .creation import *
 from .devices import device
 from .dtypes import *
 from .printing import set_printoptions
-from .devices import device
-from .dtypes import *
-from .printing import set_printoptions
 from .autograd.functional import grad, hessian, hvp, jacobian, jvp, vjp
 from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, cos, dot, exp,
                         flatten, log, log_softmax, logsumexp, matmul, maximum, mean, minimum, norm,
