@@ -10,8 +10,6 @@ import numpy as np
 
 from . import backend
 from .autograd import _GradMode, run_backward
-from .devices import as_device
-from .dtypes import DEFAULT_FLOAT
 from .autograd import hooks as _hooks
 from .devices import as_device
 from .dtypes import DEFAULT_FLOAT
