@@ -12,3 +12,13 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
 def device(request):
     """Each test that takes `device` runs on the CPU and, where present, on the GPU."""
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _restore_default_dtype():
+    """A test that calls ``tg.set_default_dtype`` must not change the tests that follow it."""
+    import tinygrad_gd as tg
+
+    before = tg.get_default_dtype()
+    yield
+    tg.set_default_dtype(before)
