@@ -357,3 +357,34 @@ def test_function_forms_match_torch():
     ]
     for ours, theirs in cases:
         same(ours, theirs)
+
+
+@pytest.mark.parametrize("idx", [
+    (0, slice(None), [1, 2]), (slice(None), 0, [1, 2]), ([0, 1], 0, [1, 2]),
+    (None, 0, slice(None), [1, 2]), (Ellipsis, 0, [1, 2]), ([0, 1], slice(None), 1),
+    (1, [0, 2], [[1], [3]]), ([[0], [2]], slice(1, 3), 4),
+    (-1, slice(None), [True, False, True, False, True])])
+def test_integers_beside_index_arrays_follow_torch(idx):
+    """torch applies integers first (as select), NumPy counts them as advanced indices:
+    x[0, :, [1, 2]] is (4, 2) in torch, (2, 4) in NumPy. Reading, writing and the gradients of
+    both follow torch (they followed NumPy, a silently different result)."""
+    torch = pytest.importorskip("torch")
+    a = np.arange(60.0).reshape(3, 4, 5)
+    ti = tuple(torch.tensor(i) if isinstance(i, list) else i for i in idx)
+    gi = tuple(tg.tensor(i) if isinstance(i, list) else i for i in idx)
+    want = torch.tensor(a)[ti]
+    got = tg.tensor(a)[gi]
+    assert got.shape == tuple(want.shape)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    v = np.random.default_rng(0).random(tuple(want.shape))
+    w = np.random.default_rng(1).random(a.shape)
+    x = tg.tensor(a, requires_grad=True)
+    xt = torch.tensor(a, requires_grad=True)
+    y = x * 1
+    y[gi] = tg.tensor(v) * 2
+    yt = xt * 1
+    yt[ti] = torch.tensor(v) * 2
+    np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+    ((y * tg.tensor(w)).sum() + (x[gi] * tg.tensor(v)).sum()).backward()
+    ((yt * torch.tensor(w)).sum() + (xt[ti] * torch.tensor(v)).sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())

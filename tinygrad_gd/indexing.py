@@ -72,3 +72,48 @@ def _check_masks(items: list, shape: tuple[int, ...]) -> None:
                 raise IndexError(f"the mask of shape {tuple(item.shape)} does not match the "
                                  f"dimensions {covered} it indexes in a tensor of shape {shape}")
         pos += widths[k]
+
+
+def _is_int_item(item: Any) -> bool:
+    """A Python int or a 0-d integer array: torch applies these first, as ``select``."""
+    if isinstance(item, int) and not isinstance(item, bool):
+        return True
+    return backend.is_array(item) and item.ndim == 0 and item.dtype.kind in "iu"
+
+
+def split_int_stage(index: tuple) -> tuple[tuple, tuple] | None:
+    """torch's reading of an index that mixes integers with index arrays, as two NumPy indices.
+
+    NumPy counts an integer next to an index array as one more advanced index, so
+    ``x[0, :, [1, 2]]`` moves the selected axis to the front (shape ``(2, 4)`` for a ``(3, 4, 5)``
+    tensor). torch first applies the integers, as ``select``, then the rest (shape ``(4, 2)``).
+    This returns ``(first, rest)`` such that ``x[first][rest]`` is torch's result, or None when
+    the index has no such mix (the common case, where NumPy and torch agree).
+    """
+    if not any(_is_int_item(i) for i in index) or not any(
+            backend.is_array(i) and i.ndim for i in index):
+        return None
+    first, rest = [], []
+    for item in index:
+        if _is_int_item(item):
+            first.append(int(item))
+        elif item is None:
+            first.append(None)  # the new axis exists after the first step: the rest keeps it
+            rest.append(slice(None))
+        elif item is Ellipsis:
+            first.append(Ellipsis)
+            rest.append(Ellipsis)
+        else:
+            first.append(slice(None))
+            rest.append(item)
+    return tuple(first), tuple(rest)
+
+
+def torch_order_index(index: tuple, shape: tuple[int, ...], xp: Any) -> tuple:
+    """For assignment: an all-array index that addresses the elements of ``x[index]`` in torch's
+    order (see ``split_int_stage``), so a value of torch's shape lands where torch puts it."""
+    split = split_int_stage(index)
+    if split is None:
+        return index
+    ids = xp.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[split[0]][split[1]]
+    return tuple(xp.unravel_index(ids, shape))
