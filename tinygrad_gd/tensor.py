@@ -13,7 +13,7 @@ from .autograd import _GradMode, run_backward
 from .autograd import hooks as _hooks
 from .devices import as_device
 from .dtypes import DEFAULT_FLOAT
-from .indexing import normalize_index
+from .indexing import normalize_index, split_int_stage, torch_order_index
 from .methods.conversion import ConversionMethods
 from .methods.indexing import IndexingMethods
 from .methods.linalg import LinalgMethods
@@ -581,6 +581,8 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
 
     def __setitem__(self, index: Any, value: Any) -> None:
         index = normalize_index(index, backend.xp_of(self.data), self.shape)
+        if not M.is_basic(index):
+            index = torch_order_index(index, self.shape, backend.xp_of(self.data))
         value = self._operand(value)
         if self._check_inplace(value):
             self._rebase(M.SetItem.apply(self._snapshot(), value.to(self.dtype), index=index))
@@ -591,6 +593,10 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
     # ---------------------------------------------------------------------- indexing
     def __getitem__(self, index: Any) -> Tensor:
         index = normalize_index(index, backend.xp_of(self.data), self.shape)
+        if not M.is_basic(index):
+            split = split_int_stage(index)
+            if split is not None:  # integers beside index arrays: torch's order, not NumPy's
+                return self[split[0]][split[1]]
         try:
             out = M.GetItem.apply(self, index=index)
         except IndexError as exc:
