@@ -10,7 +10,8 @@
 # Subpackages (nn, optim, ...) import the core modules themselves, so the order here is free.
 from . import autograd, cuda, data, linalg, nn, optim, return_types, testing, utils, viz
 from .analysis import second_derivative_test, top_hessian_eigenvalue
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                       no_grad, set_grad_enabled)
 from .backend import cuda_available
 from .creation import *
 from .devices import device

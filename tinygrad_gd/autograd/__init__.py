@@ -2,7 +2,8 @@
 ``grad``/``backward``, gradient checks and ``autograd.functional``.
 
 - ``engine.py``: ``Primitive`` (the library's own array-level operations) and the backward pass.
-- ``grad_mode.py``: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+- ``grad_mode.py``: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``inference_mode``
+  (per thread).
 - ``function.py``: ``Function``, torch's extension API (``forward(ctx, ...)``, ``backward``).
 - ``functional.py``: ``jacobian``, ``hessian``, ``vjp``, ``jvp``, ``hvp``, ``vhp`` (and the
   ``grad``/``backward`` entry points).
@@ -21,7 +22,8 @@ from typing import Any
 from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
                            set_detect_anomaly)
 from .engine import Primitive, run_backward
-from .grad_mode import _GradMode, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (_GradMode, enable_grad, inference_mode, is_grad_enabled,
+                        is_inference_mode_enabled, no_grad, set_grad_enabled)
 
 # name -> submodule of tinygrad_gd that defines it (imported lazily: see the docstring)
 _LAZY = {
@@ -47,5 +49,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["Primitive", "run_backward", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "_GradMode", "detect_anomaly", "set_detect_anomaly",
+           "is_grad_enabled", "_GradMode", "inference_mode", "is_inference_mode_enabled",
+           "detect_anomaly", "set_detect_anomaly",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled", *_LAZY]

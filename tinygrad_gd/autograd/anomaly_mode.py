@@ -9,11 +9,16 @@ Recording the stack costs time, so it must cost nothing while anomaly mode is of
 a flag in ``Primitive.apply`` (the hot path of every operation), turning the mode on swaps in a
 ``Primitive.apply`` that calls the plain one and then records the stack; turning it off puts the
 plain one back. User ``autograd.Function`` nodes record theirs in ``Function.apply``.
+
+The mode belongs to a thread (``_AnomalyMode`` is a ``threading.local``): the traced ``apply``
+stays in place while any thread has the mode on, and records a stack only for the threads that
+do, so another thread's operations keep running without it.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -27,19 +32,28 @@ _PLAIN_APPLY = Primitive.__dict__["apply"]
 def _traced_apply(cls: type, *inputs: Any, **kwargs: Any) -> Any:
     out = _PLAIN_APPLY.__func__(cls, *inputs, **kwargs)
     fn = out._ctx
-    if fn is not None and "trace" not in fn.__dict__:
+    if fn is not None and _AnomalyMode.enabled and "trace" not in fn.__dict__:
         fn.trace = traceback.extract_stack()[:-1]
     return out
 
 
+# How many threads have the mode on: the traced ``apply`` is in place while this is positive.
+_THREADS_ON = [0]
+_LOCK = threading.Lock()
+
+
 def _set(mode: bool, check_nan: bool) -> None:
-    _AnomalyMode.enabled = bool(mode)
-    _AnomalyMode.check_nan = bool(check_nan)
-    Primitive.apply = classmethod(_traced_apply) if mode else _PLAIN_APPLY
+    mode = bool(mode)
+    with _LOCK:
+        was = _AnomalyMode.enabled
+        _AnomalyMode.enabled = mode
+        _AnomalyMode.check_nan = bool(check_nan)
+        _THREADS_ON[0] += int(mode) - int(was)
+        Primitive.apply = classmethod(_traced_apply) if _THREADS_ON[0] > 0 else _PLAIN_APPLY
 
 
 def is_anomaly_enabled() -> bool:
-    """True while anomaly detection is on."""
+    """True while anomaly detection is on (in this thread)."""
     return _AnomalyMode.enabled
 
 

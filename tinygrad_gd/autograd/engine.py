@@ -19,6 +19,7 @@ returns is checked for NaN.
 from __future__ import annotations
 
 import os
+import threading
 import traceback
 import weakref
 from collections.abc import Iterable, Sequence
@@ -167,10 +168,23 @@ def _topological_counts(roots: Sequence[Primitive]) -> dict[Primitive, int]:
     return counts
 
 
+class _ThreadFlag(threading.local):
+    """A per-thread boolean read and written as ``flag[0]`` (a thread starts with False)."""
+
+    value = False
+
+    def __getitem__(self, i: int) -> bool:
+        return self.value
+
+    def __setitem__(self, i: int, value: bool) -> None:
+        self.value = bool(value)
+
+
 #: While ``KEEP_GRAPHS[0]`` is true every backward pass retains its graph: ``optim.Newton``
 #: sets it around a torch-style closure (which calls ``loss.backward()``) to differentiate the
-#: same graph twice afterwards.
-KEEP_GRAPHS = [False]
+#: same graph twice afterwards. Per thread, as grad mode: a Newton step in one thread must not
+#: keep the graphs of another thread's training alive.
+KEEP_GRAPHS = _ThreadFlag()
 
 
 def run_backward(
