@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import forward_ad as _fwad
+from .forward_ad import _ForwardMode
 from .grad_mode import _AnomalyMode, _GradMode, _GradModeContext
-from .hooks import run_hooks
+from .hooks import POST_ACCUMULATE, run_hooks
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -58,6 +60,11 @@ class Primitive:
     def backward(self, grad: Tensor) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def jvp(self, *tangents: Tensor | None) -> Tensor | None:
+        """The output's tangent from the inputs' (None: zero), in Tensor ops (forward mode).
+        This default transposes ``backward`` (see ``forward_ad.transpose_jvp``)."""
+        return _fwad.transpose_jvp(self, tangents)
+
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
         """Run ``forward`` on the inputs' arrays and, when grads are on, record the node."""
@@ -71,7 +78,7 @@ class Primitive:
                     f"{cls.__name__}: expected all tensors on one device, "
                     f"found {device} and {t._device}"
                 )
-            requires = requires or t.requires_grad
+            requires = requires or t._requires_grad
             arrays.append(t.data)
         fn = object.__new__(cls)
         data = fn.forward(*arrays, **kwargs)
@@ -91,11 +98,13 @@ class Primitive:
             if cls.saves_output:
                 fn.out_ref = (weakref.ref(out), out._version[0])
             out._ctx = fn
+        if _ForwardMode.level is not None:  # forward-mode AD: the output's tangent (jvp)
+            _fwad.propagate(fn, inputs, kwargs, out)
         return out
 
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient (skip work for the ones that do not)."""
-        return self.inputs[i].requires_grad
+        return self.inputs[i]._requires_grad
 
     @property
     def output(self) -> Tensor:
@@ -186,6 +195,16 @@ class _ThreadFlag(threading.local):
 #: keep the graphs of another thread's training alive.
 KEEP_GRAPHS = _ThreadFlag()
 
+#: Callbacks queued during a backward pass (``queue_callback``), run once when it ends.
+_FINAL_CALLBACKS: list = []
+
+
+def queue_callback(callback: Any) -> None:
+    """Run ``callback()`` once when the current backward pass ends, after every leaf's ``.grad``
+    is filled (torch's ``Variable._execution_engine.queue_callback``; DDP waits for its last
+    gradient allreduce there)."""
+    _FINAL_CALLBACKS.append(callback)
+
 
 def run_backward(
     roots: Sequence[Tensor],
@@ -219,6 +238,9 @@ def run_backward(
                 captured_fns.setdefault(t._ctx, []).append(i)
     results: list[Tensor | None] = [None] * len(capture) if capture is not None else []
 
+    # Leaves with post-accumulate hooks get their .grad as soon as their gradient is complete
+    # (DDP starts an allreduce then); only counted when such hooks exist (not on the hot path).
+    pending = _leaf_uses(counts) if POST_ACCUMULATE and capture is None else None
     ready = [fn for fn in dict.fromkeys(root_fns) if counts[fn] == 0]
     visited: list[Primitive] = []
     with _GradModeContextFor(create_graph):
@@ -249,7 +271,7 @@ def run_backward(
             delivered: list[int] = []  # ids of the gradients handed out by this node
             for t, parent, g in zip(fn.inputs, fn.edges, input_grads):
                 # a leaf: no parent now nor when recorded (a later in-place op may add one)
-                if g is not None and (parent is not None or (t._ctx is None and t.requires_grad)):
+                if g is not None and (parent is not None or (t._ctx is None and t._requires_grad)):
                     if g.data.shape != t.data.shape or g.data.dtype != t.data.dtype:
                         g = _fit(g, t)
                     if id(g) in delivered:  # one tensor for two inputs (Add): keep them apart
@@ -263,6 +285,8 @@ def run_backward(
                     counts[parent] -= 1
                     if counts[parent] == 0:
                         ready.append(parent)
+            if pending:
+                _release_leaves(fn, pending, leaves, create_graph)
         for t, g in leaves.values():  # leaf hooks run inside the pass's grad mode too
             hooks = getattr(t, "_hooks", None)
             if hooks:
@@ -273,6 +297,10 @@ def run_backward(
     if capture is None:
         for t, g in leaves.values():
             _accumulate(t, g, create_graph)
+            if POST_ACCUMULATE and id(t) in POST_ACCUMULATE:
+                _post_accumulate(t)
+        if _FINAL_CALLBACKS:
+            _run_final_callbacks()
         return None
     for i, t in enumerate(capture):
         if t._ctx is None and id(t) in leaves:
@@ -285,6 +313,47 @@ class _GradModeContextFor(_GradModeContext):
 
     def __init__(self, create_graph: bool) -> None:
         self.mode = create_graph
+
+
+def _leaf_uses(counts: dict[Primitive, int]) -> dict[int, int]:
+    """For each leaf with post-accumulate hooks: how many edges of the subgraph lead to it."""
+    uses: dict[int, int] = {}
+    for fn in counts:
+        for t, parent in zip(fn.inputs, fn.edges):
+            if parent is None and id(t) in POST_ACCUMULATE:
+                uses[id(t)] = uses.get(id(t), 0) + 1
+    return uses
+
+
+def _release_leaves(fn: Primitive, pending: dict[int, int], leaves: dict[int, list],
+                    create_graph: bool) -> None:
+    """After ``fn``'s backward: a hooked leaf whose last consumer this was gets its ``.grad``
+    now (its tensor hooks first), then its post-accumulate hooks run."""
+    for t, parent in zip(fn.inputs, fn.edges):
+        key = id(t)
+        if parent is None and key in pending:
+            pending[key] -= 1
+            if pending[key] == 0:
+                del pending[key]
+                entry = leaves.pop(key, None)
+                if entry is None:  # no gradient reached it
+                    continue
+                hooks = getattr(t, "_hooks", None)
+                g = run_hooks(hooks, entry[1]) if hooks else entry[1]
+                _accumulate(t, g, create_graph)
+                _post_accumulate(t)
+
+
+def _post_accumulate(t: Tensor) -> None:
+    for hook in list(POST_ACCUMULATE[id(t)].values()):
+        hook(t)
+
+
+def _run_final_callbacks() -> None:
+    callbacks = list(_FINAL_CALLBACKS)
+    _FINAL_CALLBACKS.clear()
+    for cb in callbacks:
+        cb()
 
 
 def _fit(g: Tensor, t: Tensor) -> Tensor:

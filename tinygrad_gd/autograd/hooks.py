@@ -77,6 +77,31 @@ def register_tensor_hook(t: Tensor, fn: Callable[[Tensor], Tensor | None]) -> Re
     return add_hook(hooks, fn)
 
 
+#: Leaf tensor -> its post-accumulate-grad hooks (``Tensor.register_post_accumulate_grad_hook``).
+#: Keyed by ``id`` (a Tensor's ``==`` is elementwise, so no WeakKeyDictionary), the entry removed
+#: when the tensor dies. Kept off the tensor (no new slot), so the engine tests one truthiness
+#: per pass and does no extra work while no live tensor has such a hook.
+POST_ACCUMULATE: dict[int, dict[int, Any]] = {}
+
+
+def register_post_accumulate_hook(t: Tensor, fn: Callable[[Tensor], None]) -> RemovableHandle:
+    """``Tensor.register_post_accumulate_grad_hook``: ``fn(t)`` runs once the backward pass has
+    accumulated the whole gradient of the leaf ``t`` into ``t.grad`` (as soon as it is complete,
+    not at the end of the pass), and returns nothing."""
+    if not callable(fn):
+        raise TypeError(f"register_post_accumulate_grad_hook: expected a callable, got "
+                        f"{type(fn).__name__}")
+    if not t.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t._ctx is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    hooks = POST_ACCUMULATE.get(id(t))
+    if hooks is None:
+        hooks = POST_ACCUMULATE[id(t)] = _HookDict()
+        weakref.finalize(t, POST_ACCUMULATE.pop, id(t), None)
+    return add_hook(hooks, fn)
+
+
 def node_hooks(fn: Any) -> dict[int, Any]:
     """The hook dict of a graph node, created on first use."""
     if fn.hooks is None:

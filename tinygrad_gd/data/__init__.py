@@ -14,9 +14,10 @@ from .loader import DataLoader
 from .mnist import MNIST, MNIST_MEAN, MNIST_STD, ChecksumError, DatasetError, FashionMNIST
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
+from ..distributed.sampler import DistributedSampler  # torch: tg.utils.data.distributed
 
 __all__ = ["MNIST", "FashionMNIST", "DataLoader", "TensorDataset", "DatasetError",
            "ChecksumError", "MNIST_MEAN", "MNIST_STD", "Dataset", "IterableDataset", "Subset",
            "ConcatDataset", "random_split", "default_collate", "default_convert", "Sampler",
            "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-           "BatchSampler"]
+           "BatchSampler", "DistributedSampler"]

@@ -1,0 +1,5 @@
+"""``tg.utils.data.distributed``: torch's path to ``DistributedSampler``."""
+
+from ...distributed.sampler import DistributedSampler
+
+__all__ = ["DistributedSampler"]
