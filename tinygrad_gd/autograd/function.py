@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import backend
+from . import forward_ad as _fwad
 from .engine import _FREED_MESSAGE, Primitive, _modified_error
 from .grad_mode import _AnomalyMode, _GradMode, no_grad
 
@@ -256,11 +257,11 @@ class Function:
         grad_on = _GradMode.enabled
         ctx.needs_input_grad = tuple(grad_on and isinstance(a, Tensor) and a.requires_grad
                                      for a in args)
-        with no_grad():
+        with no_grad(), _fwad._paused():  # forward mode: the tangents come from cls.jvp
             result = cls.forward(ctx, *args, **kwargs)
         requires = grad_on and any(t.requires_grad for t in tensors)
         if not requires:
-            return result
+            return _fwad.function_tangents(cls, ctx, args, result)
         if tensors:
             device = tensors[0]._device
             for t in tensors:
@@ -310,7 +311,7 @@ class Function:
         ctx._out_meta = meta
         ctx._slots = [None] * len(outs)
         ctx._saved = _pack_saved(ctx.__dict__.pop("_to_save", ()), made)
-        return new_outs[0] if single else tuple(new_outs)
+        return _fwad.function_tangents(cls, ctx, args, new_outs[0] if single else tuple(new_outs))
 
 
 def _pack_saved(tensors: tuple[Any, ...], made: dict[int, Any]) -> list[Any]:
@@ -334,6 +335,9 @@ class _DelayedError(Primitive):
 
     def forward(self, a: Any, *rest: Any) -> Any:
         return a
+
+    def jvp(self, ta, *rest):
+        return ta
 
     def backward(self, grad: Any) -> Any:
         raise RuntimeError("trying to differentiate twice a function that was marked with "

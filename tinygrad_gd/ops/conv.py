@@ -25,6 +25,7 @@ An input stored another way (a user's ``(N, C, H, W)`` batch) is copied to batch
 from __future__ import annotations
 
 from .. import backend
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 from .movement import GetItem
 
@@ -108,6 +109,9 @@ class Im2Col(Primitive):
         self.dilation = dilation
         return im2col_array(x, kernel, stride, padding, pad_value, dilation)
 
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta, pad_value=0.0)  # padding is constant
+
     def backward(self, g):
         return Col2Im.apply(g, in_shape=self.in_shape, kernel=self.kernel, stride=self.stride,
                             padding=self.padding, dilation=self.dilation)
@@ -125,6 +129,9 @@ class Col2Im(Primitive):
         self.kernel, self.stride, self.padding = kernel, stride, padding
         self.dilation, self.out_hw = dilation, cols.shape[3:5]
         return col2im_array(cols, in_shape, kernel, stride, padding, dilation)
+
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
 
     def backward(self, g):
         cols = Im2Col.apply(g, kernel=self.kernel, stride=self.stride, padding=self.padding,
@@ -146,6 +153,9 @@ class TakeAlong(Primitive):
         xp = backend.xp_of(x)
         return xp.take_along_axis(x, index, axis=axis).squeeze(axis)
 
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
+
     def backward(self, g):
         return PutAlong.apply(g, index=self.index, axis=self.axis, size=self.size)
 
@@ -164,6 +174,9 @@ class PutAlong(Primitive):
         taps = xp.arange(size).reshape(shape)
         # one broadcast comparison builds the one-hot mask; multiplying places g
         return (index == taps) * xp.expand_dims(g, axis)
+
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
 
     def backward(self, g):
         return TakeAlong.apply(g, index=self.index, axis=self.axis)
@@ -261,6 +274,9 @@ class PoolGather(Primitive):
             xp.copyto(out, _tap(x, i, j, kernel, out_hw), where=index == t)
         return out
 
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta, values=None)
+
     def backward(self, g):
         return PoolScatter.apply(g, index=self.index, kernel=self.kernel, in_shape=self.in_shape,
                                  order=self.order)
@@ -282,6 +298,9 @@ class PoolScatter(Primitive):
             xp.multiply(g, index == t, out=_tap(out, i, j, kernel, out_hw))
         return out
 
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
+
     def backward(self, g):
         return PoolGather.apply(g, index=self.index, kernel=self.kernel)
 
@@ -298,6 +317,9 @@ class Unpool(Primitive):
         out = backend.xp_of(x).zeros(shape, dtype=x.dtype)
         out[index] = x
         return out
+
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
 
     def backward(self, g):
         return GetItem.apply(g, index=self.index)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import backend
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 
 if TYPE_CHECKING:
@@ -139,6 +140,10 @@ class Inv(Primitive):
         return lapack(backend.xp_of(a).linalg.inv, a, "linalg.inv",
                       "the input matrix is singular, so it has no inverse")
 
+    def jvp(self, ta, *rest):
+        y = self.output
+        return -(y @ ta @ y)
+
     def backward(self, g):
         inv_t_ = mT(self.output)
         return -(inv_t_ @ g @ inv_t_)
@@ -152,10 +157,18 @@ class Det(Primitive):
     def forward(self, a):
         return backend.xp_of(a).linalg.det(a)
 
+    def jvp(self, ta, *rest):
+        (a,) = self.inputs
+        tr = (mT(inv_t(a, "linalg.det")) * ta).sum(axis=(-2, -1))  # tr(A^-1 tA)
+        return self.output * tr
+
     def backward(self, g):
         (a,) = self.inputs
         scale = (g * self.output).unsqueeze(-1).unsqueeze(-1)
         return scale * mT(inv_t(a, "linalg.det"))
+
+
+_SLOGDET_PICK = np.array([0.0, 1.0])  # the tangent of (sign, log|det|) is (0, d log)
 
 
 class Slogdet(Primitive):
@@ -166,6 +179,11 @@ class Slogdet(Primitive):
         xp = backend.xp_of(a)
         sign, logabs = xp.linalg.slogdet(a)
         return xp.stack([sign.astype(a.dtype), logabs.astype(a.dtype)], axis=-1)
+
+    def jvp(self, ta, *rest):
+        (a,) = self.inputs
+        dlog = (mT(inv_t(a, "linalg.slogdet")) * ta).sum(axis=(-2, -1))
+        return dlog.unsqueeze(-1) * ta._const(_SLOGDET_PICK.astype(ta.dtype))
 
     def backward(self, g):
         (a,) = self.inputs
@@ -182,6 +200,12 @@ class Solve(Primitive):
         return lapack(backend.xp_of(a).linalg.solve, a, "linalg.solve",
                       "the coefficient matrix A is singular, so the system has no unique "
                       "solution", b)
+
+    def jvp(self, ta, tb, *rest):
+        a, b = self.inputs
+        x = self.output
+        rhs = fw.tsum(tb, -(ta @ x) if ta is not None else None)
+        return Solve.apply(a, rhs)
 
     def backward(self, g):
         a, _ = self.inputs

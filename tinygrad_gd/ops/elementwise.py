@@ -10,6 +10,7 @@ import math
 from typing import TYPE_CHECKING
 
 from .. import backend
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ class Add(Primitive):
     def forward(self, a, b):
         return a + b
 
+    def jvp(self, ta, tb, *rest):
+        return fw.tsum(ta, tb)
+
     def backward(self, g):
         return g, g
 
@@ -36,6 +40,9 @@ class Sub(Primitive):
     def forward(self, a, b):
         return a - b
 
+    def jvp(self, ta, tb, *rest):
+        return fw.tsum(ta, -tb if tb is not None else None)
+
     def backward(self, g):
         return g, (-g if self.needs_grad(1) else None)
 
@@ -45,6 +52,10 @@ class Mul(Primitive):
 
     def forward(self, a, b):
         return a * b
+
+    def jvp(self, ta, tb, *rest):
+        a, b = self.inputs
+        return fw.tsum(ta * b if ta is not None else None, a * tb if tb is not None else None)
 
     def backward(self, g):
         a, b = self.inputs
@@ -56,6 +67,11 @@ class Div(Primitive):
 
     def forward(self, a, b):
         return a / b
+
+    def jvp(self, ta, tb, *rest):
+        a, b = self.inputs
+        return fw.tsum(ta / b if ta is not None else None,
+                       -tb * a / (b * b) if tb is not None else None)
 
     def backward(self, g):
         a, b = self.inputs
@@ -72,6 +88,9 @@ class Neg(Primitive):
     def forward(self, a):
         return -a
 
+    def jvp(self, ta, *rest):
+        return -ta
+
     def backward(self, g):
         return -g
 
@@ -81,6 +100,9 @@ class Pow(Primitive):
 
     def forward(self, a, b):
         return a**b
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         a, b = self.inputs
@@ -113,6 +135,9 @@ class Exp(Primitive):
     def forward(self, a):
         return backend.xp_of(a).exp(a)
 
+    def jvp(self, ta, *rest):
+        return ta * self.output
+
     def backward(self, g):
         return g * self.output
 
@@ -122,6 +147,9 @@ class Log(Primitive):
 
     def forward(self, a):
         return backend.xp_of(a).log(a)
+
+    def jvp(self, ta, *rest):
+        return ta / self.inputs[0]
 
     def backward(self, g):
         return g / self.inputs[0]
@@ -136,6 +164,9 @@ class Sqrt(Primitive):
     def forward(self, a):
         return backend.xp_of(a).sqrt(a)
 
+    def jvp(self, ta, *rest):
+        return ta / (2.0 * self.output)
+
     def backward(self, g):
         return g / (2.0 * self.output)
 
@@ -146,6 +177,9 @@ class Sin(Primitive):
     def forward(self, a):
         return backend.xp_of(a).sin(a)
 
+    def jvp(self, ta, *rest):
+        return ta * self.inputs[0].cos()
+
     def backward(self, g):
         return g * self.inputs[0].cos()
 
@@ -155,6 +189,9 @@ class Cos(Primitive):
 
     def forward(self, a):
         return backend.xp_of(a).cos(a)
+
+    def jvp(self, ta, *rest):
+        return -ta * self.inputs[0].sin()
 
     def backward(self, g):
         return -g * self.inputs[0].sin()
@@ -169,6 +206,9 @@ class Tanh(Primitive):
     def forward(self, a):
         return backend.xp_of(a).tanh(a)
 
+    def jvp(self, ta, *rest):
+        return TanhGrad.apply(ta, self.output)
+
     def backward(self, g):
         return TanhGrad.apply(g, self.output)
 
@@ -179,6 +219,9 @@ class TanhGrad(Primitive):
 
     def forward(self, g, y):
         return g * (1 - y * y)
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, gg):
         g, y = self.inputs
@@ -199,6 +242,9 @@ class Sigmoid(Primitive):
         e = xp.exp(-xp.abs(a))
         return xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
+    def jvp(self, ta, *rest):
+        return SigmoidGrad.apply(ta, self.output)
+
     def backward(self, g):
         return SigmoidGrad.apply(g, self.output)
 
@@ -208,6 +254,9 @@ class SigmoidGrad(Primitive):
 
     def forward(self, g, y):
         return g * y * (1 - y)
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, gg):
         g, y = self.inputs
@@ -221,6 +270,9 @@ class Erf(Primitive):
 
     def forward(self, a):
         return backend.erf(a)
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -236,6 +288,9 @@ class Piecewise(Primitive):
     def forward(self, a, out, slope):
         self.slope = slope
         return out
+
+    def jvp(self, ta, *rest):
+        return Mul.apply(ta, ta._const(self.slope))
 
     def backward(self, g):
         return Mul.apply(g, g._const(self.slope))
@@ -269,6 +324,9 @@ class Maximum(Primitive):
         self.weight = wins.astype(out.dtype) + (a == b).astype(out.dtype) * 0.5
         return out
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         w = g._const(xp_broadcast(self.weight, g.shape))
         ga = g * w if self.needs_grad(0) else None
@@ -290,6 +348,9 @@ class Where(Primitive):
         self.cond = cond
         return backend.xp_of(a).where(cond, a, b)
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         zero = g._const(backend.xp_of(g.data).zeros((), g.dtype))
         cond = g._const(self.cond)
@@ -306,6 +367,9 @@ class Cast(Primitive):
     def forward(self, a, dtype):
         self.src = a.dtype
         return a.astype(dtype)
+
+    def jvp(self, ta, *rest):
+        return Cast.apply(ta, dtype=self.fw_kwargs["dtype"])
 
     def backward(self, g):
         return Cast.apply(g, dtype=self.src)
@@ -325,6 +389,9 @@ class ToDevice(Primitive):
         out = super().apply(x, device=device)
         out._device = device
         return out
+
+    def jvp(self, ta, *rest):
+        return ToDevice.apply(ta, self.fw_kwargs["device"])
 
     def backward(self, g):
         return ToDevice.apply(g, self.src)

@@ -18,6 +18,7 @@ Hessian-vector products of a classifier's loss go through).
 from __future__ import annotations
 
 from .. import backend
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 from .linalg import MatMul
 from .reduce import Sum
@@ -31,6 +32,17 @@ class Linear(Primitive):
         if b is not None:
             out += b
         return out
+
+    def jvp(self, *tangents):
+        ta = tangents[0]
+        tb = tangents[1]
+        x, w = self.inputs[0], self.inputs[1]
+        tc = tangents[2] if len(tangents) == 3 else None
+        if tb is not None:  # x @ tw.T (+ tb): one fused node
+            part = Linear.apply(x, tb, tc) if tc is not None else Linear.apply(x, tb)
+        else:
+            part = tc
+        return fw.tsum(Linear.apply(ta, w) if ta is not None else None, part)
 
     def backward(self, g):
         # Primitives called directly: the shapes were checked in forward, and this runs for
@@ -54,6 +66,11 @@ class OuterSum(Primitive):
     def forward(self, a, b):
         return a.T @ b
 
+    def jvp(self, ta, tb, *rest):
+        a, b = self.inputs
+        return fw.tsum(OuterSum.apply(ta, b) if ta is not None else None,
+                       OuterSum.apply(a, tb) if tb is not None else None)
+
     def backward(self, g):
         a, b = self.inputs
         ga = MatMul.apply(b, g.T) if self.needs_grad(0) else None
@@ -71,6 +88,15 @@ class WeightColumns(Primitive):
         if b is not None:
             out += b[:, None]
         return out
+
+    def jvp(self, *tangents):
+        ta = tangents[0]
+        tb = tangents[1]
+        w, cols = self.inputs[0], self.inputs[1]
+        tc = tangents[2] if len(tangents) == 3 else None
+        return fw.tsum(WeightColumns.apply(ta, cols) if ta is not None else None,
+                       WeightColumns.apply(w, tb) if tb is not None else None,
+                       tc.reshape(-1, 1) if tc is not None else None)
 
     def backward(self, g):
         w, cols = self.inputs[0], self.inputs[1]
@@ -100,6 +126,10 @@ class CrossEntropy(Primitive):
         self.delta = e
         return loss.astype(x.dtype, copy=False)
 
+    def jvp(self, ta, *rest):
+        delta = CEGrad.apply(self.inputs[0], delta=self.delta)
+        return Sum.apply(delta * ta, axes=(1,), keepdims=False)
+
     def backward(self, g):
         delta = CEGrad.apply(self.inputs[0], delta=self.delta)
         return delta * g.reshape(-1, 1), None
@@ -111,6 +141,9 @@ class CEGrad(Primitive):
 
     def forward(self, x, delta):
         return delta
+
+    def jvp(self, ta, *rest):
+        return self.backward(ta)  # the softmax Jacobian is symmetric
 
     def backward(self, v):
         p = self.inputs[0].softmax(axis=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 
 if TYPE_CHECKING:
@@ -15,6 +16,11 @@ class MatMul(Primitive):
 
     def forward(self, a, b):
         return a @ b
+
+    def jvp(self, ta, tb, *rest):
+        a, b = self.inputs
+        return fw.tsum(MatMul.apply(ta, b) if ta is not None else None,
+                       MatMul.apply(a, tb) if tb is not None else None)
 
     def backward(self, g):
         a, b = self.inputs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from ..autograd import forward_ad as fw
 
 from .. import backend
 from ..autograd.engine import Primitive
@@ -18,7 +19,14 @@ class Reshape(Primitive):
 
     def forward(self, a, shape):
         self.in_shape = a.shape
-        return a.reshape(shape)
+        out = a.reshape(shape)
+        owner = a if a.base is None else a.base
+        if out.base is not owner:  # NumPy had to copy: not a view (Tensor views track it)
+            self.copied = True
+        return out
+
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
 
     def backward(self, g):
         return g.reshape(self.in_shape)
@@ -32,6 +40,9 @@ class Permute(Primitive):
 
     def forward(self, a, axes):
         self.axes = axes
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
+
         return a.transpose(axes)
 
     def backward(self, g):
@@ -60,6 +71,9 @@ class BroadcastTo(Primitive):
     def backward(self, g):
         return g.sum_to(self.in_shape)
 
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
+
 
 def is_basic(index: tuple) -> bool:
     """True for an index of ints, slices, None and Ellipsis only (NumPy returns a view)."""
@@ -78,6 +92,9 @@ class GetItem(Primitive):
 
     def backward(self, g):
         return IndexAdd.apply(g, shape=self.in_shape, index=self.index, basic=self.basic)
+
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
 
 
 class IndexAdd(Primitive):
@@ -98,6 +115,9 @@ class IndexAdd(Primitive):
     def backward(self, g):
         return GetItem.apply(g, index=self.index)
 
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
+
 
 class Pad(Primitive):
     """Constant padding; the gradient is the unpadded slice."""
@@ -110,6 +130,9 @@ class Pad(Primitive):
 
     def backward(self, g):
         return GetItem.apply(g, index=self.slices)
+
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta, value=0.0)
 
 
 class Cat(Primitive):
@@ -125,6 +148,10 @@ class Cat(Primitive):
     def backward(self, g):
         grads, start = [], 0
         lead = (slice(None),) * self.axis
+    def jvp(self, *tangents):
+        return Cat.apply(*[fw.zeros_for(x, t) for x, t in zip(self.inputs, tangents)],
+                         **self.fw_kwargs)
+
         for i, size in enumerate(self.sizes):
             grads.append(g[lead + (slice(start, start + size),)] if self.needs_grad(i) else None)
             start += size
@@ -145,6 +172,10 @@ class SetItem(Primitive):
     def backward(self, g):
         ga = gv = None
         if self.needs_grad(0):
+    def jvp(self, ta, tb, *rest):
+        a, v = self.inputs
+        return SetItem.apply(fw.zeros_for(a, ta), fw.zeros_for(v, tb), **self.fw_kwargs)
+
             zero = g._const(backend.xp_of(g.data).zeros((), dtype=g.dtype))
             ga = SetItem.apply(g, zero, index=self.index)
         if self.needs_grad(1):

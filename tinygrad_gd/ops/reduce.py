@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import backend
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class Sum(Primitive):
         self.in_shape, self.axes, self.keepdims = a.shape, axes, keepdims
         return a.sum(axis=axes, keepdims=keepdims)
 
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
+
     def backward(self, g):
         if not self.keepdims:
             g = g.reshape(kept_shape(self.in_shape, self.axes))
@@ -66,6 +70,10 @@ class Max(Primitive):
         if keepdims:
             return m
         return m.reshape(tuple(s for i, s in enumerate(a.shape) if i not in axes))
+
+    def jvp(self, ta, *rest):
+        w = ta._const(self.weight.astype(ta.dtype, copy=False))
+        return Sum.apply(ta * w, axes=self.axes, keepdims=self.keepdims)
 
     def backward(self, g):
         if not self.keepdims:
@@ -195,6 +203,11 @@ class Norm2(Primitive):
         x, n = self.inputs[0], self.output
         if not self.keepdims:
             shape = kept_shape(x.shape, self.axes)
+    def jvp(self, ta, *rest):
+        x, n = self.inputs[0], self.output
+        safe_n = n + n._const((n.data == 0).astype(n.dtype))
+        return Sum.apply(x * ta, axes=self.axes, keepdims=self.keepdims) / safe_n
+
             g, n = g.reshape(shape), n.reshape(shape)
         safe_n = n + n._const((n.data == 0).astype(n.dtype))
         return g * x / safe_n

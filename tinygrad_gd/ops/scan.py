@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import backend
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 from ..autograd.grad_mode import _GradMode
 from .elementwise import where_const
@@ -55,6 +56,9 @@ class CumSum(Primitive):
         if reverse:
             return _flip(xp.cumsum(_flip(a, axis), axis=axis), axis)
         return xp.cumsum(a, axis=axis)
+
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
 
     def backward(self, g):
         return CumSum.apply(g, axis=self.axis, reverse=not self.reverse)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import backend
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 from .reduce import EmptyReductionError
 from .scan import accumulate, scan_axis
@@ -48,6 +49,9 @@ class GatherAlong(Primitive):
         self.index, self.axis, self.size = index, axis, x.shape[axis]
         return backend.xp_of(x).take_along_axis(x, index, axis=axis)
 
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
+
     def backward(self, g):
         return ScatterAddAlong.apply(g, index=self.index, axis=self.axis, size=self.size)
 
@@ -69,6 +73,9 @@ class ScatterAddAlong(Primitive):
         out = xp.bincount(flat, weights=g.ravel().astype(np.float64), minlength=n)
         return out.astype(g.dtype, copy=False).reshape(shape)
 
+    def jvp(self, ta, *rest):
+        return fw.linear_jvp(self, ta)
+
     def backward(self, g):
         return GatherAlong.apply(g, index=self.index, axis=self.axis)
 
@@ -83,6 +90,10 @@ class Selected(Primitive):
     def forward(self, x, value, weight):
         self.weight, self.shape = weight, x.shape
         return value
+
+    def jvp(self, ta, *rest):
+        w = ta._const(self.weight.astype(ta.dtype, copy=False))
+        return (ta * w).sum()
 
     def backward(self, g):
         return g.broadcast_to(self.shape) * g._const(self.weight.astype(g.dtype, copy=False))

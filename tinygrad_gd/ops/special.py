@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 from .elementwise import Piecewise
 
@@ -40,6 +41,9 @@ class Tan(_Unary):
     saves_inputs = False
     saves_output = True
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         y = self.output
         return g * (1.0 + y * y)
@@ -49,6 +53,9 @@ class Asin(_Unary):
     """asin a; gradient g / sqrt(1 - a^2)."""
 
     ufunc = "arcsin"
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -60,6 +67,9 @@ class Acos(_Unary):
 
     ufunc = "arccos"
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         x = self.inputs[0]
         return -g * (1.0 - x * x).rsqrt()
@@ -69,6 +79,9 @@ class Atan(_Unary):
     """atan a; gradient g / (1 + a^2)."""
 
     ufunc = "arctan"
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -80,6 +93,9 @@ class Sinh(_Unary):
 
     ufunc = "sinh"
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         return g * self.inputs[0].cosh()
 
@@ -89,6 +105,9 @@ class Cosh(_Unary):
 
     ufunc = "cosh"
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         return g * self.inputs[0].sinh()
 
@@ -97,6 +116,9 @@ class Asinh(_Unary):
     """asinh a; gradient g / sqrt(a^2 + 1)."""
 
     ufunc = "arcsinh"
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -108,6 +130,9 @@ class Acosh(_Unary):
 
     ufunc = "arccosh"
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         x = self.inputs[0]
         return g * (x * x - 1.0).rsqrt()
@@ -117,6 +142,9 @@ class Atanh(_Unary):
     """atanh a (|a| < 1); gradient g / (1 - a^2)."""
 
     ufunc = "arctanh"
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -130,6 +158,9 @@ class Expm1(_Unary):
     saves_inputs = False
     saves_output = True
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         return g * (self.output + 1.0)
 
@@ -138,6 +169,9 @@ class Log1p(_Unary):
     """log(1 + a) (exact for small a); gradient g / (1 + a)."""
 
     ufunc = "log1p"
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         return g / (self.inputs[0] + 1.0)
@@ -148,6 +182,9 @@ class Log2(_Unary):
 
     ufunc = "log2"
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         return g / (self.inputs[0] * math.log(2.0))
 
@@ -156,6 +193,9 @@ class Log10(_Unary):
     """log10 a (exact at powers of ten); gradient g / (a ln 10)."""
 
     ufunc = "log10"
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         return g / (self.inputs[0] * math.log(10.0))
@@ -183,6 +223,9 @@ class Erfc(Primitive):
 
     def forward(self, a):
         return erfc_array(a)
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         x = self.inputs[0]
@@ -253,6 +296,9 @@ class Erfinv(Primitive):
     def forward(self, a):
         return erfinv_array(a)
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         y = self.output
         return g * (math.sqrt(math.pi) / 2.0) * (y * y).exp()
@@ -264,6 +310,9 @@ class Atan2(Primitive):
 
     def forward(self, a, b):
         return backend.xp_of(a).arctan2(a, b)
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         a, b = self.inputs
@@ -279,6 +328,9 @@ class Hypot(Primitive):
     def forward(self, a, b):
         return backend.xp_of(a).hypot(a, b)
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         a, b = self.inputs
         w = g / self.output
@@ -293,6 +345,9 @@ class LogAddExp(Primitive):
         self.scale = 1.0 if base is None else math.log(base)
         xp = backend.xp_of(a)
         return xp.logaddexp(a, b) if base is None else xp.logaddexp2(a, b)
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         a, b = self.inputs
@@ -318,6 +373,9 @@ class Fmod(Primitive):
                 self.quotient = q.astype(out.dtype, copy=False)
         return out
 
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
+
     def backward(self, g):
         gb = -g * g._const(self.quotient) if self.needs_grad(1) else None
         return (g if self.needs_grad(0) else None), gb
@@ -331,6 +389,9 @@ class Stepwise(Primitive):
 
     def forward(self, *arrays, out):
         return out
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         zero = g._const(backend.xp_of(g.data).zeros((), dtype=g.dtype))

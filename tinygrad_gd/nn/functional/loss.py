@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ... import backend
+from ...autograd import forward_ad as fw
 from ...autograd.engine import Primitive
 from ...ops.fused import CrossEntropy
 from ...tensor import Tensor
@@ -182,6 +183,9 @@ class BinaryCrossEntropy(Primitive):
             log_p = xp.maximum(xp.log(p), LOG_FLOOR)
             log_q = xp.maximum(xp.log1p(-p), LOG_FLOOR)
         return -(t * log_p + (1 - t) * log_q)
+
+    def jvp(self, *tangents):
+        return fw.diag_jvp(self, tangents)
 
     def backward(self, g):
         p, t = self.inputs
