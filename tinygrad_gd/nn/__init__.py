@@ -2,7 +2,6 @@
 
 from . import functional, init, utils
 from .activation import *
-from .attention import *
 from .container import *
 from .conv import *
 from .layers import *
@@ -11,7 +10,6 @@ from .normalization import *
 from .padding import *
 from .pooling import *
 from .sparse import *
-from .transformer import *
 from .upsampling import *
 from .module import IncompatibleKeys, Module, Parameter
 from . import parallel  # torch.nn.parallel.DistributedDataParallel (resolved lazily)
