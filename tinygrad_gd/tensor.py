@@ -11,6 +11,7 @@ import numpy as np
 from . import backend
 from .autograd import _GradMode, run_backward
 from .autograd import hooks as _hooks
+from .autograd.forward_ad import _ForwardMode, tangent_of
 from .devices import as_device
 from .dtypes import DEFAULT_FLOAT
 from .indexing import normalize_index, split_int_stage, torch_order_index
@@ -46,6 +47,9 @@ def _default_dtype(data: Any) -> np.dtype | None:
     if kind == "f":
         return DEFAULT_FLOAT[0]  # float32 unless tg.set_default_dtype changed it
     if kind in "iu":
+        if probe.dtype == np.uint64:  # a Python int >= 2**63: int64 would wrap it silently
+            raise ValueError(f"cannot make a Tensor from {type(data).__name__} data: an "
+                             "integer does not fit in int64 (-2**63 .. 2**63 - 1); pass floats")
         return int64
     if kind == "b":
         return bool_
@@ -65,8 +69,9 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
     """
 
     # _hooks: a leaf's gradient hooks, set only by register_hook (read with getattr(t, "_hooks"))
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_device", "_hooks",
-                 "__weakref__")
+    # _fw: (dual level, tangent) in forward-mode AD, set only there (autograd/forward_ad.py)
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_version", "_device", "_hooks",
+                 "_fw", "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` calls Tensor.__rmul__ instead of unwrapping us
     __hash__ = object.__hash__  # == is elementwise, so hash by identity (as torch)
 
@@ -93,7 +98,7 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         # through either must show in the version counter both share
         self._version = source._version if source is not None and array is source.data else [0]
         self._device = dev
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_()
 
@@ -102,7 +107,7 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         """Wrap a backend array without checks (the hot path of every operation)."""
         t = object.__new__(cls)
         t.data, t.grad, t._ctx, t._version, t._device = data, None, None, [0], device
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         return t
 
     def _const(self, array: Any) -> Tensor:
@@ -219,8 +224,28 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
                 f"only floating-point tensors can require gradients, got dtype {self.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use .detach()")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
+
+    # The flag lives in the slot _requires_grad, which the engine reads directly (a property
+    # costs a function call, and every op reads the flag); assigning goes through the checks.
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor (a leaf's flag, or "made from one")."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise RuntimeError(f"requires_grad must be a bool, got {type(value).__name__}")
+        if self._ctx is not None:  # torch refuses True as well
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf tensors; this one was made by "
+                f"{type(self._ctx).__name__}. To use it without gradients, take y.detach()")
+        if value and not backend.is_floating(self.dtype):
+            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype "
+                               f"{self.dtype}")
+        self._requires_grad = bool(value)
 
     def to(self, *args: Any, device: Any = None, dtype: Any = None, non_blocking: bool = False,
            copy: bool = False, memory_format: Any = None) -> Tensor:
@@ -494,6 +519,8 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         """Raise for in-place changes autograd cannot allow; say whether the graph is involved."""
         recording = _GradMode.enabled and (
             self.requires_grad or (other is not None and other.requires_grad))
+        if not recording and _ForwardMode.level is not None:  # dual tensors: keep tangents right
+            recording = tangent_of(self) is not None or tangent_of(other) is not None
         if recording and self.requires_grad and self._ctx is None:
             raise RuntimeError(
                 f"a leaf tensor {self.shape} that requires grad is used in an in-place operation; "
@@ -504,7 +531,8 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         """Make ``self`` the result ``new`` of an out-of-place op (in-place ops inside a graph)."""
         if new.dtype != self.dtype:
             new = new.to(self.dtype)
-        self.data, self._ctx, self.requires_grad = new.data, new._ctx, new.requires_grad
+        self.data, self._ctx, self._requires_grad = new.data, new._ctx, new._requires_grad
+        self._fw = getattr(new, "_fw", None)  # forward-mode AD: the new tangent
         # No memory was written: ``self`` now holds a new array, so only ``self`` has changed;
         # views of the old array (which share the old counter) still see valid values.
         self._version = [self._version[0] + 1]
@@ -514,6 +542,7 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         """A second handle on the current value and graph node, with its own version counter."""
         old = Tensor._make(self.data, self._device, self.requires_grad)
         old._ctx = self._ctx
+        old._fw = getattr(self, "_fw", None)
         return old
 
     def _inplace(self, name: str, other: Any) -> Tensor:

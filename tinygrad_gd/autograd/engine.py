@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import forward_ad as _fwad
+from .forward_ad import _ForwardMode
 from .grad_mode import _AnomalyMode, _GradMode, _GradModeContext
 from .hooks import POST_ACCUMULATE, run_hooks
 
@@ -58,6 +60,11 @@ class Primitive:
     def backward(self, grad: Tensor) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def jvp(self, *tangents: Tensor | None) -> Tensor | None:
+        """The output's tangent from the inputs' (None: zero), in Tensor ops (forward mode).
+        This default transposes ``backward`` (see ``forward_ad.transpose_jvp``)."""
+        return _fwad.transpose_jvp(self, tangents)
+
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
         """Run ``forward`` on the inputs' arrays and, when grads are on, record the node."""
@@ -71,7 +78,7 @@ class Primitive:
                     f"{cls.__name__}: expected all tensors on one device, "
                     f"found {device} and {t._device}"
                 )
-            requires = requires or t.requires_grad
+            requires = requires or t._requires_grad
             arrays.append(t.data)
         fn = object.__new__(cls)
         data = fn.forward(*arrays, **kwargs)
@@ -91,11 +98,13 @@ class Primitive:
             if cls.saves_output:
                 fn.out_ref = (weakref.ref(out), out._version[0])
             out._ctx = fn
+        if _ForwardMode.level is not None:  # forward-mode AD: the output's tangent (jvp)
+            _fwad.propagate(fn, inputs, kwargs, out)
         return out
 
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient (skip work for the ones that do not)."""
-        return self.inputs[i].requires_grad
+        return self.inputs[i]._requires_grad
 
     @property
     def output(self) -> Tensor:
@@ -262,7 +271,7 @@ def run_backward(
             delivered: list[int] = []  # ids of the gradients handed out by this node
             for t, parent, g in zip(fn.inputs, fn.edges, input_grads):
                 # a leaf: no parent now nor when recorded (a later in-place op may add one)
-                if g is not None and (parent is not None or (t._ctx is None and t.requires_grad)):
+                if g is not None and (parent is not None or (t._ctx is None and t._requires_grad)):
                     if g.data.shape != t.data.shape or g.data.dtype != t.data.dtype:
                         g = _fit(g, t)
                     if id(g) in delivered:  # one tensor for two inputs (Add): keep them apart
