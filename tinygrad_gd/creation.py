@@ -58,7 +58,34 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         data = data.data
     if backend.is_array(data):
         data = data.copy()
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    try:
+        return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    except (TypeError, ValueError):
+        _check_data(data)  # NumPy's message says little: name what is wrong (a slow walk)
+        raise
+
+
+def _check_data(data: Any) -> None:
+    """Raise a clear error for Python data NumPy cannot make a number array of: an int beyond
+    int64, strings, None, ragged lists; return when nothing is found."""
+    if isinstance(data, (bool, float, complex, np.generic)):
+        return
+    if isinstance(data, int):
+        if not -(1 << 63) <= data < (1 << 63):
+            raise ValueError(f"tensor: the integer {data} does not fit in int64 (torch's Long: "
+                             "-2**63 .. 2**63 - 1); pass it as a float, e.g. float(x)")
+        return
+    if isinstance(data, (list, tuple)):
+        lengths = {len(v) if isinstance(v, (list, tuple)) else None for v in data}
+        if len(lengths) > 1:
+            raise ValueError(f"tensor: the nested lists are ragged (lengths "
+                             f"{sorted(lengths, key=str)}); every row must have the same length")
+        for v in data:
+            _check_data(v)
+        return
+    if data is None or isinstance(data, (str, bytes)) or not hasattr(data, "__array__"):
+        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} {data!r:.40}; "
+                        "expected numbers (bool, int, float), nested lists of them, or an array")
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -130,6 +157,10 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any
     """
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if not isinstance(fill_value, (bool, int, float, np.generic)) or isinstance(
+            fill_value, (np.str_, np.bytes_)):
+        raise TypeError(f"full: fill_value must be a number (or bool), got "
+                        f"{type(fill_value).__name__} {fill_value!r:.40}")
     if dtype is None and isinstance(fill_value, (bool, int, np.bool_, np.integer)):
         dtype = bool if isinstance(fill_value, (bool, np.bool_)) else int64
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
@@ -178,6 +209,13 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None,  # noqa: A00
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """The identity matrix (n x m)."""
+    for name, v in (("n", n), ("m", m)):
+        if v is None and name == "m":
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"eye: {name} must be an int, got {type(v).__name__} {v!r}")
+        if v < 0:
+            raise ValueError(f"eye: {name} must be >= 0, got {v}")
     dev = backend.parse_device(device)
     return _finish(backend.get_xp(dev).eye(n, m, dtype=_dtype(dtype)), dev, requires_grad)
 

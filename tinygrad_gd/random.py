@@ -33,7 +33,19 @@ def manual_seed(seed: int) -> None:
     >>> (a == b).all().item()
     True
     """
-    backend.generators.manual_seed(seed)
+    backend.generators.manual_seed(_seed64("manual_seed", seed))
+
+
+def _seed64(name: str, seed: Any) -> int:
+    """``seed`` as torch takes it: any int in [-2**63, 2**64), a negative one wrapped to its
+    unsigned 64-bit value (torch.manual_seed(-1) seeds with 2**64 - 1); NumPy refuses
+    negative seeds at the first draw, so they are mapped here."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name}: seed must be an int, got {type(seed).__name__} {seed!r}")
+    seed = int(seed)
+    if not -(1 << 63) <= seed < (1 << 64):
+        raise ValueError(f"{name}: seed {seed} is out of range [-2**63, 2**64)")
+    return seed % (1 << 64)
 
 
 def initial_seed() -> int | None:
@@ -57,7 +69,7 @@ class Generator:
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the stream from ``seed``; returns self (as torch)."""
-        self._seed = int(seed)
+        self._seed = _seed64("Generator.manual_seed", seed)
         xp = backend.get_xp(self.device)
         self._rng = np.random.default_rng(self._seed) if xp is np else xp.random.default_rng(
             self._seed)
@@ -89,6 +101,9 @@ def _draw(device: str, generator: Generator | None, fn: Callable[[Any], Any]) ->
 
 def _shape(size: tuple, name: str = "size") -> tuple[int, ...]:
     if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
+        if not isinstance(size[0], (tuple, list)) and not hasattr(size[0], "__len__"):
+            raise TypeError(f"{name}: size must be ints or a tuple of ints, got "
+                            f"{type(size[0]).__name__} {size[0]!r}")
         size = tuple(size[0])
     if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in size):
         raise ValueError(f"{name}: a tensor's size must be non-negative integers, got {size}")
@@ -223,6 +238,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
     if not tm and not ts:
         if size is None:
             raise TypeError("normal: with number mean and std, give size= (normal(0, 1, (2, 3)))")
+        if not float(std) >= 0:  # torch refuses a negative (or NaN) std too
+            raise ValueError(f"normal: std must be >= 0, got {std}")
         z = randn(size, generator=generator, dtype=dtype, device=device)
         out = z * float(std) + float(mean) if (std, mean) != (1.0, 0.0) else z
         return _finish(out.data, out._device, requires_grad)

@@ -1,10 +1,11 @@
-"""DataLoader, with torch's signature: whole datasets on the device once, batches as views or
-gathers; any other dataset through a sampler and ``collate_fn``.
+"""DataLoader, with torch's signature: whole datasets on the device once, batches as
+sliced copies or gathers (never views of the dataset, as torch's); any other dataset through a
+sampler and ``collate_fn``.
 
 For a ``TensorDataset`` or a dataset with ``as_arrays()`` (MNIST), and no custom sampler or
 collate function, the loader converts its dataset to arrays a single time (MNIST: float32,
 scaled to [0, 1] and normalised with mean 0.1307 / std 0.3081; see ``MNIST.as_arrays``), moves
-them to the device, and then cuts each batch with one slice (in order) or one gather
+them to the device, and then cuts each batch with one sliced copy (in order) or one gather
 (shuffled) on the device -- no Python loop over samples, no per-batch conversion. Any other
 map-style dataset is read item by item each epoch (so random augmentations in
 ``__getitem__`` run anew) and batched with ``collate_fn`` (``default_collate``); an
@@ -226,8 +227,12 @@ class DataLoader:
             order = Tensor(self.permutation(epoch), device=self.device)
         for b in range(len(self)):
             lo, hi = b * self.batch_size, min((b + 1) * self.batch_size, self.n)
-            index = slice(lo, hi) if order is None else order[lo:hi]
-            batch = [t[index] for t in self.tensors]
+            if order is None:
+                # a copy, as torch's collate makes: an in-place change to a batch must not
+                # reach the dataset (it would compound every epoch)
+                batch = [Tensor._make(t.data[lo:hi].copy(), self.device) for t in self.tensors]
+            else:  # a gather already makes new arrays
+                batch = [t[order[lo:hi]] for t in self.tensors]
             if self.transform is not None:
                 batch[0] = self.transform(batch[0])
             yield tuple(batch)

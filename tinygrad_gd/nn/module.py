@@ -12,7 +12,7 @@ two dicts per module; ``__call__`` looks at them only to see that they are empty
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -115,9 +115,20 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         d = self.__dict__
-        if d.get("_forward_pre_hooks") or d.get("_forward_hooks"):
-            return self._call_with_hooks(args, kwargs)
-        return self.forward(*args, **kwargs)
+        try:
+            if d.get("_forward_pre_hooks") or d.get("_forward_hooks"):
+                return self._call_with_hooks(args, kwargs)
+            return self.forward(*args, **kwargs)
+        except (AttributeError, TypeError, NotImplementedError) as exc:
+            # a NumPy array given to a layer fails deep inside (".. has no attribute
+            # '_device'"); say what was wrong. A try costs nothing when nothing is raised.
+            for i, a in enumerate(args):
+                if backend.is_array(a) and not isinstance(a, Tensor):
+                    raise TypeError(f"{type(self).__name__}: argument {i} is a "
+                                    f"{type(a).__module__}.{type(a).__name__}, a Tensor is "
+                                    "expected; wrap it with tg.tensor(array) (or "
+                                    "tg.from_numpy)") from exc
+            raise
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         # each hook is stored as (fn, with_kwargs), in call order
@@ -493,6 +504,9 @@ class Module:
         missing and unexpected keys are too. Errors list every offending key. Returns the named
         tuple ``(missing_keys, unexpected_keys)``.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{type(self).__name__}.load_state_dict expects a dict of tensors "
+                            f"(from module.state_dict()), got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

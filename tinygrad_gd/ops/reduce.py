@@ -185,9 +185,13 @@ def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
 
 
 def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """x - logsumexp(x) along ``axis``."""
+    """x - logsumexp(x) along ``axis``, as ``(x - m) - log(sum(exp(x - m)))``."""
     axes, _ = _reduce_args(x, axis if dim is None else dim, True, None, None)
-    return x - logsumexp(x, axes, keepdims=True)
+    # Not x - logsumexp(x): adding m back into logsumexp rounds log(sum) away when |m| is
+    # large ([1e8, 1e8, 1e8 - 1] gave [0, 0, 0]); x - m is exact, so subtract m first.
+    # An infinite max is kept (not replaced by 0 as in logsumexp): torch gives NaN rows then.
+    shifted = x - x._const(_max_shift(x, axes))
+    return shifted - shifted.exp().sum(axis=axes, keepdims=True).log()
 
 
 class Norm2(Primitive):
@@ -199,15 +203,15 @@ class Norm2(Primitive):
         self.axes, self.keepdims = axes, keepdims
         return backend.xp_of(a).sqrt((a * a).sum(axis=axes, keepdims=keepdims))
 
-    def backward(self, g):
-        x, n = self.inputs[0], self.output
-        if not self.keepdims:
-            shape = kept_shape(x.shape, self.axes)
     def jvp(self, ta, *rest):
         x, n = self.inputs[0], self.output
         safe_n = n + n._const((n.data == 0).astype(n.dtype))
         return Sum.apply(x * ta, axes=self.axes, keepdims=self.keepdims) / safe_n
 
+    def backward(self, g):
+        x, n = self.inputs[0], self.output
+        if not self.keepdims:
+            shape = kept_shape(x.shape, self.axes)
             g, n = g.reshape(shape), n.reshape(shape)
         safe_n = n + n._const((n.data == 0).astype(n.dtype))
         return g * x / safe_n

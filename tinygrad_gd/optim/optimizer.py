@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -153,8 +154,11 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a ``state_dict()``: hyper-parameters of each group and per-parameter state
-        (copied onto each parameter's device and dtype), so training resumes exactly."""
-        groups = state_dict["param_groups"]
+        (copied onto each parameter's device and dtype), so training resumes exactly.
+
+        A state from another optimizer type (other hyper-parameters, or other per-parameter
+        entries than this optimizer's own state holds) is refused, naming both."""
+        groups = self._checked_state_dict(state_dict)
         if len(groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(groups)} parameter groups, this "
                              f"optimizer has {len(self.param_groups)}")
@@ -167,14 +171,54 @@ class Optimizer:
         for saved, mine in zip(groups, self.param_groups):
             for idx, p in zip(saved["params"], mine["params"]):
                 by_index[idx] = p
-        self.state = {}
+        name = type(self).__name__
+        new_state = {}
         for idx, s in state_dict["state"].items():
-            p = by_index[int(idx)]
-            self.state[p] = {k: self._state_value(p, k, v) for k, v in s.items()}
+            p = by_index.get(int(idx)) if _is_index(idx) else None
+            if p is None or not isinstance(s, dict):
+                raise TypeError(f"{name}.load_state_dict: state entry {idx!r} must be a "
+                                f"parameter index (0..{len(by_index) - 1}) mapped to a dict, "
+                                f"got {type(s).__name__}")
+            own = self.state.get(p)
+            if own is not None and own and set(own) != set(s):
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter {idx}'s state holds "
+                    f"{sorted(map(str, s))}, but this {name}'s state holds {sorted(own)}; "
+                    f"it comes from another optimizer{_guess_type(groups, self)}")
+            new_state[p] = {k: self._state_value(p, k, v) for k, v in s.items()}
+        self.state = new_state
         for saved, mine in zip(groups, self.param_groups):
             for k, v in saved.items():
                 if k != "params":
                     mine[k] = copy.deepcopy(v)
+
+    def _checked_state_dict(self, state_dict: Any) -> list[dict[str, Any]]:
+        """The saved param groups, after checking the structure and that the saved
+        hyper-parameters are this optimizer's (not another type's)."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict expects a dict (from optimizer.state_dict()),"
+                            f" got {type(state_dict).__name__}")
+        groups, state = state_dict.get("param_groups"), state_dict.get("state")
+        if not isinstance(groups, (list, tuple)) or not isinstance(state, dict) or not all(
+                isinstance(g, dict) and isinstance(g.get("params"), (list, tuple))
+                and all(_is_index(i) for i in g["params"]) for g in groups):
+            raise TypeError(f"{name}.load_state_dict: the dict needs 'state' (a dict) and "
+                            "'param_groups' (a list of dicts, each with a 'params' list of "
+                            f"indices), as optimizer.state_dict() makes; got keys "
+                            f"{sorted(map(str, state_dict))}")
+        mine = set(self.defaults)
+        for i, g in enumerate(groups):
+            saved = set(g) - {"params"}
+            missing = sorted(mine - saved)
+            foreign = sorted(k for k in saved - mine if k in _other_hyper_parameters(self))
+            if missing or foreign:
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter group {i} of the loaded state has "
+                    f"hyper-parameters {sorted(map(str, saved))}, this {name} has "
+                    f"{sorted(mine)} (missing {missing}, foreign {foreign}); the state comes "
+                    f"from another optimizer{_guess_type(groups, self)}")
+        return list(groups)
 
     @staticmethod
     def _state_value(p: Tensor, key: str, value: Any) -> Any:
@@ -197,6 +241,53 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
+
+
+def _is_index(value: Any) -> bool:
+    """An int (or a numeric string: JSON turns dict keys into strings), not a bool."""
+    if isinstance(value, str):
+        return value.isdigit()
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _optimizer_types() -> list[type]:
+    """Every Optimizer subclass defined so far (the library's and the user's)."""
+    found, todo = [], [Optimizer]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.append(sub)
+                todo.append(sub)
+    return found
+
+
+def _hyper_parameters(cls: type) -> set[str]:
+    """The keyword arguments of ``cls.__init__`` but ``params``: its hyper-parameters."""
+    try:
+        names = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return set()
+    return {n for n, p in names.items() if n not in ("self", "params")
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
+def _other_hyper_parameters(opt: Optimizer) -> set[str]:
+    """Hyper-parameter names of the other optimizer types that ``opt`` does not take: a saved
+    group holding one of them was written by another type (schedulers' keys such as
+    ``initial_lr`` are nobody's hyper-parameter, so they pass)."""
+    mine = _hyper_parameters(type(opt)) | set(opt.defaults)
+    return {k for cls in _optimizer_types() for k in _hyper_parameters(cls)} - mine
+
+
+def _guess_type(groups: Any, opt: Optimizer) -> str:
+    """`` (saved by SGD?)``: the optimizer types that best match the saved hyper-parameters
+    (all of theirs saved, the most of them)."""
+    saved = set().union(*(set(g) for g in groups if isinstance(g, dict))) - {"params"}
+    fits = {cls.__name__: len(hp) for cls in _optimizer_types()
+            if cls is not type(opt) and not cls.__name__.startswith("_")
+            and (hp := _hyper_parameters(cls)) and hp <= saved}
+    best = sorted(n for n, size in fits.items() if size == max(fits.values(), default=0))
+    return f" (saved by {' or '.join(best)}?)" if best else ""
 
 
 def _zeros_like(p: Tensor) -> Tensor:
