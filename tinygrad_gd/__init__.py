@@ -18,6 +18,7 @@ from .devices import device
 from .dtypes import *
 from .printing import set_printoptions
 from .autograd.functional import grad, hessian, hvp, jacobian, jvp, vjp
+from . import func  # noqa: E402 - torch.func's transforms (forward mode included)
 from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, cos, dot, exp,
                         flatten, log, log_softmax, logsumexp, matmul, maximum, mean, minimum, norm,
                         outer, pad, permute, relu, reshape, sigmoid, sin, softmax, split, sqrt,

@@ -1,9 +1,10 @@
 """Functional autodiff with ``torch.autograd``'s signatures: ``grad``, ``backward``, ``vjp``,
 ``jvp``, ``jacobian``, ``hessian``, ``hvp`` and ``vhp``.
 
-Everything is built from reverse mode. ``jvp`` uses the double-VJP trick (a VJP is linear in its
-cotangent, so differentiating it with respect to the cotangent gives the JVP); ``hvp`` is
-reverse-over-reverse and never forms the Hessian; ``jacobian`` runs one VJP per output element
+``jvp`` runs in forward mode (dual tensors, ``forward_ad.py``); ``hvp`` is forward-over-reverse
+by default (tangents flowing through one backward pass), reverse-over-reverse on request, and
+never forms the Hessian; ``vhp`` is reverse-over-reverse; ``jacobian`` runs one VJP per output
+element
 (HIPS autograd's recipe). ``strict=True`` raises when an output does not depend on an input;
 ``vectorize`` and the strategy arguments are accepted and change nothing (one code path).
 """
@@ -16,6 +17,7 @@ from typing import Any
 from .. import backend
 from ..functions import stack
 from ..tensor import Tensor, _seed_gradient
+from . import forward_ad as fwAD
 from .engine import run_backward
 from .grad_mode import enable_grad
 
@@ -200,24 +202,33 @@ def vjp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = Non
 
 def jvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = None,
         create_graph: bool = False, strict: bool = False):
-    """``(func(inputs), J v)``: a Jacobian-vector product by the double-VJP trick."""
+    """``(func(inputs), J v)``: a Jacobian-vector product in forward mode (dual tensors: one
+    forward pass carrying the tangents ``v``), as torch.autograd.functional.jvp.
+
+    >>> import tinygrad_gd as tg
+    >>> _, jv = tg.jvp(lambda x: x ** 2, tg.tensor([1.0, 2.0]), tg.tensor([1.0, 1.0]))
+    >>> jv.tolist()
+    [2.0, 4.0]
+    """
     ins, single_in = _prepare(inputs, create_graph)
     vs = _check_v(v, ins, "jvp")
-    outs, single_out = _call(func, ins)
-    with enable_grad():
-        # u is a dummy cotangent; g(u) = u^T J is linear in u, and d(g(u) . v)/du = J v.
-        us = tuple(_zeros_for(o).requires_grad_() for o in outs)
-        gs = _vjp_raw(outs, ins, us, True, strict, "jvp")
-        dot = sum(((g * vv).sum() for g, vv in zip(gs, vs) if g.requires_grad),
-                  start=Tensor._make(backend.xp_of(ins[0].data).zeros((), ins[0].dtype),
-                                     ins[0].device))
-        if not dot.requires_grad:
-            result = tuple(_zeros_for(o) for o in outs)
-        else:
-            found = run_backward([dot], [_seed_gradient(dot, None, "jvp")], create_graph,
-                                 create_graph, capture=list(us))
-            result = tuple(_zeros_for(o) if g is None else g for g, o in zip(found, outs))
+    with _dual_level("jvp"):
+        duals = tuple(fwAD.make_dual(x, t) for x, t in zip(ins, vs))
+        outs, single_out = _call(func, duals)
+        pairs = [fwAD.unpack_dual(o) for o in outs]
+    if strict and any(p.tangent is None for p in pairs):
+        raise RuntimeError("jvp: an output is independent of the inputs; this is not allowed in "
+                           "strict mode")
+    outs = tuple(p.primal for p in pairs)
+    result = tuple(_zeros_for(p.primal) if p.tangent is None else p.tangent for p in pairs)
     return _finish(outs, single_out, create_graph), _finish(result, single_out, create_graph)
+
+
+def _dual_level(what: str) -> fwAD.dual_level:
+    if fwAD._ForwardMode.level is not None:
+        raise NotImplementedError(f"{what}: nested forward mode is not supported (a dual level "
+                                  "is already active)")
+    return fwAD.dual_level()
 
 
 def jacobian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False,
@@ -284,8 +295,11 @@ def hessian(func: Callable, inputs: TensorOrTensors, create_graph: bool = False,
 
 
 def hvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = None,
-        create_graph: bool = False, strict: bool = False):
-    """``(func(inputs), H v)`` by reverse-over-reverse: two backward passes, no Hessian formed.
+        create_graph: bool = False, strict: bool = False, *,
+        mode: str = "forward-over-reverse"):
+    """``(func(inputs), H v)``, the Hessian never formed. ``mode="forward-over-reverse"`` (the
+    default, the cheapest): one backward pass in which the tangents ``v`` flow (dual tensors);
+    ``mode="reverse-over-reverse"``: the gradient of ``grad(func) . v`` (two backward passes).
 
     >>> import tinygrad_gd as tg
     >>> f = lambda x: (x ** 3).sum()
@@ -293,7 +307,29 @@ def hvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = Non
     >>> hv.tolist()
     [6.0, 12.0]
     """
-    return _second_order_product(func, inputs, v, create_graph, strict, "hvp")
+    if mode == "reverse-over-reverse":
+        return _second_order_product(func, inputs, v, create_graph, strict, "hvp")
+    if mode != "forward-over-reverse":
+        raise ValueError(f"hvp: mode must be 'forward-over-reverse' or 'reverse-over-reverse', "
+                         f"got {mode!r}")
+    ins, single_in = _prepare(inputs, create_graph)
+    vs = _check_v(v, ins, "hvp")
+    with _dual_level("hvp"), enable_grad():  # the duals must stay views of ins in the graph
+        duals = tuple(fwAD.make_dual(x, t) for x, t in zip(ins, vs))
+        outs, _ = _call(func, duals)
+        if len(outs) != 1 or outs[0].numel() != 1:
+            raise RuntimeError("hvp: func must return a single tensor with one element")
+        out = outs[0]
+        # the gradient's tangent is H v: tangents flow through the backward pass
+        gs = _vjp_raw((out,), ins, (_seed_gradient(out, None, "hvp"),), create_graph, strict,
+                      "hvp")
+        tangents = [fwAD.unpack_dual(g).tangent for g in gs]
+        primal = fwAD.unpack_dual(out).primal
+    if strict and any(t is None for t in tangents):
+        raise RuntimeError("hvp: the gradient of the function is independent of the inputs; "
+                           "this is not allowed in strict mode")
+    result = tuple(_zeros_for(x) if t is None else t for t, x in zip(tangents, ins))
+    return _finish((primal,), True, create_graph), _finish(result, single_in, create_graph)
 
 
 def vhp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = None,
