@@ -257,11 +257,13 @@ ROWS: list[Row] = [
             reduction=reduction),
         _bce_logits, bce_case(logits=True)),
     Row("cross_entropy",
-        lambda ns, x, t, reduction: ns.F.cross_entropy(x, ns.lib.tensor(t), reduction=reduction),
+        lambda ns, x, t, reduction: ns.F.cross_entropy(x, ns.lib.tensor(t, device=x.device),
+                                                       reduction=reduction),
         np_cross_entropy, class_case()),
     Row("cross_entropy_weight_ignore_smoothing",
         lambda ns, x, t, reduction, w, ls: ns.F.cross_entropy(
-            x, ns.lib.tensor(t), weight=ns.const(w, x), reduction=reduction, label_smoothing=ls),
+            x, ns.lib.tensor(t, device=x.device), weight=ns.const(w, x), reduction=reduction,
+            label_smoothing=ls),
         lambda x, t, reduction, w, ls: np_cross_entropy(x, t, reduction, w, ls),
         class_case(weight=True, ignore=True, smoothing=True)),
     Row("cross_entropy_probs",
@@ -270,13 +272,13 @@ ROWS: list[Row] = [
         lambda x, t, reduction, w, ls: np_cross_entropy(x, t, reduction, w, ls),
         class_case(probs=True, weight=True, smoothing=True)),
     Row("nll_loss",
-        lambda ns, x, t, reduction, w: ns.F.nll_loss(x, ns.lib.tensor(t), weight=ns.const(w, x),
-                                                     reduction=reduction),
+        lambda ns, x, t, reduction, w: ns.F.nll_loss(
+            x, ns.lib.tensor(t, device=x.device), weight=ns.const(w, x), reduction=reduction),
         lambda x, t, reduction, w: np_cross_entropy(x, t, reduction, w, nll=True),
         class_case(weight=True, ignore=True)),
     Row("multi_margin_loss",
         lambda ns, x, t, reduction, p, margin: ns.F.multi_margin_loss(
-            x, ns.lib.tensor(t), p=p, margin=margin, reduction=reduction),
+            x, ns.lib.tensor(t, device=x.device), p=p, margin=margin, reduction=reduction),
         np_multi_margin,
         class_case(spatial=False).map(lambda c: (c[0], {**c[1], "p": 1, "margin": 0.25}))
         | class_case(spatial=False).map(lambda c: (c[0], {**c[1], "p": 2, "margin": 0.75})),
@@ -290,7 +292,7 @@ ROWS: list[Row] = [
                     min_dims=1)),
     Row("cosine_embedding_loss",
         lambda ns, a, b, t, reduction, margin: ns.F.cosine_embedding_loss(
-            a, b, ns.lib.tensor(t), margin=margin, reduction=reduction),
+            a, b, ns.lib.tensor(t, device=a.device), margin=margin, reduction=reduction),
         np_cosine_embedding,
         pair_rows().map(lambda c: (c[0], {**c[1], "margin": 0.2}))),
     Row("margin_ranking_loss",

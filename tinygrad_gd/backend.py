@@ -114,8 +114,64 @@ def parse_device(device: Any) -> str:
 
 
 def get_xp(device: str):
-    """The array module for a (normalised) device string."""
-    return np if device == "cpu" else _cupy
+    """The array module for a (normalised) device string.
+
+    For ``"cuda:N"`` it is CuPy bound to GPU N: each call runs under ``cupy.cuda.Device(N)``,
+    so allocations and kernels land on that GPU whichever one is current."""
+    if device == "cpu":
+        return np
+    xp = _BOUND.get(device)
+    if xp is None:
+        xp = _BOUND[device] = _OnDevice(_cupy, int(device.split(":")[1]))
+    return xp
+
+
+class _OnDevice:
+    """A CuPy module, function, ufunc or generator whose calls run on one GPU."""
+
+    __slots__ = ("_obj", "_index", "_cache")
+
+    def __init__(self, obj: Any, index: int) -> None:
+        self._obj, self._index, self._cache = obj, index, {}
+
+    def __getattr__(self, name: str) -> Any:
+        hit = self._cache.get(name)
+        if hit is not None:
+            return hit
+        attr = getattr(self._obj, name)
+        if isinstance(attr, type) or not (callable(attr) or type(attr).__name__ == "module"):
+            return attr  # dtypes, ndarray, constants: nothing to bind
+        bound = self._cache[name] = _OnDevice(attr, self._index)
+        return bound
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with _cupy.cuda.Device(self._index):
+            out = self._obj(*args, **kwargs)
+        # a generator's draws must run on its device too
+        return _OnDevice(out, self._index) if type(out).__name__ == "Generator" else out
+
+
+_BOUND: dict[str, _OnDevice] = {}
+
+
+def on_device(device: str) -> Any:
+    """A context in which CuPy's current device is ``device`` (a no-op for ``"cpu"``)."""
+    if device == "cpu":
+        return _NULL
+    return _cupy.cuda.Device(int(device.split(":")[1]))
+
+
+class _Null:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+_NULL = _Null()
 
 
 def device_of(array: Array) -> str:
@@ -140,8 +196,11 @@ def to_device(array: Array, device: str) -> Array:
         return _cupy.asnumpy(array) if _cupy is not None and isinstance(array, _cupy.ndarray) else (
             np.asarray(array))
     index = int(device.split(":")[1])
-    if isinstance(array, _cupy.ndarray) and array.device.id == index:
-        return array
+    if isinstance(array, _cupy.ndarray):
+        if array.device.id == index:
+            return array
+        with _cupy.cuda.Device(index):  # CuPy's copy() copies across GPUs; asarray would not
+            return array.copy()
     with _cupy.cuda.Device(index):
         return _cupy.asarray(array)
 
@@ -156,9 +215,9 @@ def scatter_add(target: Array, index: Any, values: Array) -> None:
     if isinstance(target, np.ndarray):
         np.add.at(target, index, values)
     else:
-        import cupyx
-
-        cupyx.scatter_add(target, index, values)
+        # cupyx.scatter_add is deprecated since CuPy 12 (it warns on every call)
+        with _cupy.cuda.Device(target.device.id):
+            _cupy.add.at(target, index, values)
 
 
 def sliding_windows(x: Array, window: tuple[int, ...], axes: tuple[int, ...]) -> Array:
@@ -183,7 +242,8 @@ def erf(x: Array) -> Array:
     if not isinstance(x, np.ndarray):
         from cupyx.scipy.special import erf as cupy_erf
 
-        return cupy_erf(x)
+        # CuPy's erf has no float16 loop ('e->d'): cast back, as the CPU path keeps the dtype
+        return cupy_erf(x).astype(x.dtype, copy=False)
     try:
         from scipy.special import erf as scipy_erf  # fast path when SciPy happens to be installed
     except ImportError:
@@ -208,9 +268,8 @@ class _Generators:
             xp = get_xp(device)
             if device == "cpu":
                 gen = np.random.default_rng(self.seed)
-            else:
-                with _cupy.cuda.Device(int(device.split(":")[1])):
-                    gen = xp.random.default_rng(self.seed)
+            else:  # bound to its GPU: CuPy refuses draws while another device is current
+                gen = xp.random.default_rng(self.seed)
             self._by_device[device] = gen
         return gen
 

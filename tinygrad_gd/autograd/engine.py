@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import backend as _backend
 from . import forward_ad as _fwad
 from .forward_ad import _ForwardMode
 from .grad_mode import _AnomalyMode, _GradMode, _GradModeContext
@@ -81,7 +82,11 @@ class Primitive:
             requires = requires or t._requires_grad
             arrays.append(t.data)
         fn = object.__new__(cls)
-        data = fn.forward(*arrays, **kwargs)
+        if device == "cpu":
+            data = fn.forward(*arrays, **kwargs)
+        else:  # on GPU N, allocate and launch there, whichever GPU is current
+            with _backend.on_device(device):
+                data = fn.forward(*arrays, **kwargs)
         if isinstance(data, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
             data = np.asarray(data)
         requires = requires and _GradMode.enabled

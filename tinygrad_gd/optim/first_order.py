@@ -51,7 +51,9 @@ class _FirstOrder(Optimizer):
         """
         view = self._views.get((id(p), k))
         # the parameter may have been cast (model.double()) since the view was made
-        if view is not None and view.dtype == p.data.dtype and view.shape == p.data.shape:
+        # (or moved: model.to("cuda") after a CPU step; an out= must be on p's device)
+        if (view is not None and view.dtype == p.data.dtype and view.shape == p.data.shape
+                and type(view) is type(p.data) and backend.device_of(view) == p._device):
             return view
         key = (k, p.data.dtype, p.device)
         buf = self._scratch.get(key)
@@ -75,9 +77,10 @@ class _FirstOrder(Optimizer):
                 raise ValueError(f"{type(self).__name__}: a gradient of shape {g.shape} for a "
                                  f"parameter of shape {p.data.shape}")
             xp = backend.xp_of(p.data)
-            if maximize:
-                g = xp.negative(g, out=self._tmp(p, 2))
-            self._update_param(p, g, xp, group)
+            with backend.on_device(p._device):  # on GPU N, every kernel runs there
+                if maximize:
+                    g = xp.negative(g, out=self._tmp(p, 2))
+                self._update_param(p, g, xp, group)
             p._version[0] += 1  # in place: a graph that saved p must notice
 
     def _update_param(self, p: Tensor, g: Any, xp: Any, group: dict[str, Any]) -> None:
