@@ -2,6 +2,7 @@
 
 from . import functional, init, utils
 from .activation import *
+from .attention import *
 from .container import *
 from .conv import *
 from .layers import *
@@ -9,7 +10,9 @@ from .loss import *
 from .normalization import *
 from .padding import *
 from .pooling import *
+from .rnn import *
 from .sparse import *
+from .transformer import *
 from .upsampling import *
 from .module import IncompatibleKeys, Module, Parameter
 from . import parallel  # torch.nn.parallel.DistributedDataParallel (resolved lazily)

@@ -15,6 +15,7 @@
 
 from ._util import _REDUCTIONS, _as_target, _check_same_shape, _pair, _reduce
 from .activation import *
+from .attention import *
 from .conv import *
 from .layer import *
 from .loss import *
