@@ -209,6 +209,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--plot", action="store_true",
                    help="save learning curves to OUT/history.png (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the ranks of mpiexec -n N (see the end of this file)")
     args = p.parse_args(argv)
     if args.lr is None:
         args.lr = DEFAULT_LR[args.optimizer]
@@ -267,10 +269,14 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     (x, y), (xv, yv), (xt, yt), subset = load_arrays(args)
     device = args.device
     model = build_model(args.model).to(device)
+    if args.distributed:  # DDP: rank 0's weights everywhere, gradients averaged in backward
+        model = _wrap_distributed(model)
     opt = build_optimizer(args, list(model.parameters()))
     batch = None if args.batch_size == 0 else args.batch_size
     loader = data.DataLoader(data.TensorDataset(x, y), batch_size=batch, shuffle=True,
                              seed=args.seed, device=device)
+    if args.distributed:  # this rank's shard, a 1/N share of every global batch
+        loader = ShardLoader(x, y, batch, args.seed, device)
     test_loader = data.DataLoader(data.TensorDataset(xt, yt), batch_size=1000, device=device)
     val_loader = data.DataLoader(data.TensorDataset(xv, yv), batch_size=1000,
                                  device=device) if len(yv) else None
@@ -333,8 +339,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                  "scheduler": _state(sched), "swa_model": _state(swa_model),
                  "swa_sched": _state(swa_sched), "early_stopping": _state(stopper),
                  "loader": loader.state_dict(), "rng": _rng_state(), "history": history}
-        tg.save(state, out / "checkpoint.npz")
-        write_json(out / "history.json", history)
+        if _is_main_rank(args):  # distributed: rank 0 writes; the others hold the same state
+            tg.save(state, out / "checkpoint.npz")
+            write_json(out / "history.json", history)
         if args.stop_after is not None and epoch >= args.stop_after:
             print(f"stopped after epoch {epoch} (--stop-after); continue with --resume")
             break
@@ -411,6 +418,8 @@ def _train_epoch(args, model, opt, loader, sched, per_batch, epoch):
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Command-line entry point; returns ``train``'s result (for tests and notebooks)."""
     args = parse_args(argv)
+    if args.distributed:
+        return _main_distributed(args)
     tg.backend.reuse_freed_memory()  # each step's arrays reuse the last step's memory
     try:
         return train(args)
@@ -418,6 +427,81 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if argv is not None:
             raise
         sys.exit(f"train_mnist.py: error: {exc}")
+
+
+# --------------------------------------------------------------------- data-parallel (MPI)
+# mpiexec -n N python examples/train_mnist.py --distributed [options]: every rank builds the
+# same run; DistributedDataParallel broadcasts rank 0's weights and averages the gradients during
+# backward, and each rank reads its share of every global batch (DistributedSampler's shard).
+# Rank 0 alone shows progress, prints, and writes history and checkpoints (the model's plain
+# state dict: it resumes with or without --distributed). Train loss/accuracy are rank 0's shard;
+# evaluation runs the whole test set on every rank (same weights, same result).
+class ShardLoader:
+    """This rank's batches: ``DistributedSampler``'s shard of the epoch, in batches of
+    ``batch / N`` (``--batch-size`` stays the global batch), with the DataLoader's
+    ``state_dict`` (seed, epoch) so ``--resume`` continues the same sequence."""
+
+    def __init__(self, x: Any, y: Any, batch: int | None, seed: int, device: str) -> None:
+        from tinygrad_gd import distributed as dist
+
+        n = dist.get_world_size()
+        if batch is not None and batch % n:
+            raise ValueError(f"--batch-size {batch} (the global batch) must be a multiple of "
+                             f"the {n} ranks")
+        self.sampler = dist.DistributedSampler(range(len(y)), seed=seed, drop_last=True)
+        self.x, self.y, self.device, self.seed, self.epoch = x, y, device, seed, 0
+        self.batch = len(self.sampler) if batch is None else batch // n
+
+    def __len__(self) -> int:
+        return -(-len(self.sampler) // self.batch)
+
+    def __iter__(self):
+        self.sampler.set_epoch(self.epoch)
+        self.epoch += 1
+        order = list(self.sampler)
+        for i in range(0, len(order), self.batch):
+            idx = order[i:i + self.batch]
+            yield (tg.tensor(self.x[idx], device=self.device),
+                   tg.tensor(self.y[idx], device=self.device))
+
+    def state_dict(self) -> dict[str, int]:
+        """The seed and the number of epochs started (as ``DataLoader.state_dict``)."""
+        return {"seed": self.seed, "epoch": self.epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from ``state_dict()``."""
+        self.seed, self.epoch = int(state["seed"]), int(state["epoch"])
+        self.sampler.seed = self.seed
+
+
+def _wrap_distributed(model: nn.Module) -> nn.Module:
+    from tinygrad_gd.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(model)
+
+
+def _is_main_rank(args: argparse.Namespace) -> bool:
+    from tinygrad_gd import distributed as dist
+
+    return not args.distributed or dist.get_rank() == 0
+
+
+def _main_distributed(args: argparse.Namespace) -> dict[str, Any]:
+    """Join the MPI job; the other ranks stay silent; any rank's error ends the whole job."""
+    if args.optimizer == "newton-cg" or args.swa:
+        sys.exit("train_mnist.py: error: --distributed does not support "
+                 + ("--optimizer newton-cg" if args.optimizer == "newton-cg" else "--swa"))
+    from tinygrad_gd import distributed as dist
+
+    dist.init_process_group("mpi")
+    if dist.get_rank() != 0:
+        args.quiet = True
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    tg.backend.reuse_freed_memory()
+    with dist.abort_on_error():  # without it, the other ranks would wait in an allreduce
+        result = train(args)
+    dist.destroy_process_group()
+    return result
 
 
 if __name__ == "__main__":
