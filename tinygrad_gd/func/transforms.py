@@ -310,9 +310,10 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor
             owner_name, _, attr = name.rpartition(".")
             owner = module.get_submodule(owner_name) if owner_name else module
             for store in (owner._parameters, owner._buffers):
-                if attr in store:
-                    saved.append((store, attr, store[attr]))
+                if attr in store:  # the registry and the attribute (modules read both)
+                    saved.append((owner, store, attr, store[attr]))
                     store[attr] = value
+                    owner.__dict__[attr] = value
                     break
             else:
                 raise AttributeError(f"functional_call: {type(module).__name__} has no "
@@ -323,5 +324,6 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor
             args = (args,)
         return module(*args, **(kwargs or {}))
     finally:
-        for store, attr, old in reversed(saved):
+        for owner, store, attr, old in reversed(saved):
             store[attr] = old
+            owner.__dict__[attr] = old
