@@ -505,3 +505,48 @@ ROWS: list[Row] = [
         st.tuples(ints(1, 3), ints(1, 3), ints(1, 3)).map(
             lambda s: (((s[0], s[1]), (s[2], s[1]), (s[2],)), {})), fwd_tol=1e-10),
 ]
+
+
+# ------------------------------------------------------- scaled_dot_product_attention
+def _sdpa_mask(kind, seed, n_q, n_k):
+    """The row's mask, rebuilt from ``(kind, seed)`` so fn and ref see the same one."""
+    r = np.random.default_rng(seed)
+    if kind == "bool":
+        return r.random((n_q, n_k)) > 0.4  # rows may be all False: they give 0 (safe softmax)
+    if kind == "float":
+        return r.standard_normal((n_q, n_k))
+    return None
+
+
+def _sdpa(ns, q, k, v, kind, seed, scale):
+    mask = _sdpa_mask(kind, seed, q.shape[-2], k.shape[-2])
+    mask = None if mask is None else ns.const(mask, q)
+    return ns.F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale,
+                                             is_causal=kind == "causal")
+
+
+def _np_sdpa(q, k, v, kind, seed, scale):
+    n_q, n_k = q.shape[-2], k.shape[-2]
+    s = q @ np.swapaxes(k, -1, -2) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    mask = _sdpa_mask(kind, seed, n_q, n_k)
+    if kind == "causal":
+        mask = np.tril(np.ones((n_q, n_k), bool))
+    if mask is not None and mask.dtype == bool:
+        s = np.where(mask, s, -np.inf)
+    elif mask is not None:
+        s = s + mask
+    live = np.isfinite(s).any(-1, keepdims=True)
+    e = np.exp(np.where(live, s, 0.0) - np.where(live, s, 0.0).max(-1, keepdims=True))
+    return (np.where(live, e / e.sum(-1, keepdims=True), 0.0)) @ v
+
+
+@st.composite
+def sdpa_case(draw):
+    lead = draw(st.sampled_from([(), (2,), (1, 2)]))
+    n_q, n_k, e, ev = (draw(ints(1, 3)) for _ in range(4))
+    params = {"kind": draw(st.sampled_from(["none", "bool", "float", "causal"])),
+              "seed": draw(ints(0, 2**16)), "scale": draw(st.sampled_from([None, 0.5]))}
+    return (lead + (n_q, e), lead + (n_k, e), lead + (n_k, ev)), params
+
+
+ROWS.append(Row("F.scaled_dot_product_attention", _sdpa, _np_sdpa, sdpa_case(), fwd_tol=1e-10))
