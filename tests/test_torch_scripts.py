@@ -314,6 +314,52 @@ result = {"best": best, "stopped": -1 if stopped is None else stopped, "swa_val"
 """
 
 
+SCRIPTS["transformer_lstm_sequence_model"] = """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class SeqModel(nn.Module):
+    # Embedding -> causal Transformer encoder -> LSTM -> next-token logits.
+    def __init__(self, vocab, d, heads):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        layer = nn.TransformerEncoderLayer(d, heads, dim_feedforward=2 * d, dropout=0.0,
+                                           batch_first=True, activation="gelu")
+        self.encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+        self.lstm = nn.LSTM(d, d, batch_first=True)
+        self.head = nn.Linear(d, vocab)
+
+    def forward(self, tokens, pad):
+        L = tokens.size(1)
+        mask = nn.Transformer.generate_square_subsequent_mask(L)
+        x = self.encoder(self.embed(tokens), mask=mask, src_key_padding_mask=pad)
+        x, (h, c) = self.lstm(x)
+        return self.head(x), h
+
+model = SeqModel(vocab=7, d=8, heads=2)
+init_(model)
+tokens = torch.tensor(rng.integers(0, 7, size=(3, 6)))
+pad = torch.zeros(3, 6, dtype=torch.bool)
+pad[2, 4:] = True
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+losses = []
+for step in range(5):
+    opt.zero_grad()
+    logits, h = model(tokens[:, :-1], pad[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, 7), tokens[:, 1:].reshape(-1))
+    loss.backward()
+    opt.step()
+    losses.append(loss.item())
+attn = nn.MultiheadAttention(8, 2, batch_first=True)
+init_(attn)
+q = torch.tensor(rng.standard_normal((2, 3, 8)))
+out, weights = attn(q, q, q)
+sdpa = F.scaled_dot_product_attention(q, q, q, is_causal=True)
+result = {"losses": losses, "h": h.detach(), "head": model.head.weight.detach(),
+          "keys": list(model.state_dict())[:6], "attn": out.detach(), "weights": weights.detach(),
+          "sdpa": sdpa}
+"""
+
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_ported_script_agrees_with_torch(name, tmp_path):
     pytest.importorskip("torch")
