@@ -250,10 +250,10 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
     # the length as torch computes it (in double), the values start + i * step
     n = max(0, math.ceil((end - start) / step))
     xp = backend.get_xp(dev)
-    if dt.kind == "f" or not all(isinstance(v, (int, np.integer)) for v in (start, step)):
-        array = (start + xp.arange(n, dtype=np.float64) * step).astype(dt)
-    else:
-        array = (start + xp.arange(n, dtype=np.int64) * step).astype(dt)
+    floating = dt.kind == "f" or not all(isinstance(v, (int, np.integer)) for v in (start, step))
+    with backend.on_device(dev):  # the arithmetic runs on the tensor's GPU too
+        array = (start + xp.arange(n, dtype=np.float64 if floating else np.int64) * step
+                 ).astype(dt)
     return _finish(array, dev, requires_grad)
 
 

@@ -90,6 +90,12 @@ class Generator:
         return self._rng
 
 
+def _cast_on(device: str, array: Any, dtype: Any) -> Any:
+    """``array.astype(dtype)`` run on ``device`` (on GPU N, CuPy's cast must run there)."""
+    with backend.on_device(device):
+        return array.astype(dtype)
+
+
 def _draw(device: str, generator: Generator | None, fn: Callable[[Any], Any]) -> Any:
     """``fn(rng)`` with the right generator, its result moved to ``device``."""
     if generator is None:
@@ -138,7 +144,8 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, devi
     """Uniform samples from [0, 1)."""
     dev, dt, shape = backend.parse_device(device), _float_dtype("rand", dtype), _size_of(
         size, kw, "rand")
-    array = _draw(dev, generator, lambda g: g.random(shape, dtype=np.float64)).astype(dt)
+    array = _draw(dev, generator, lambda g: g.random(shape, dtype=np.float64))
+    array = _cast_on(dev, array, dt)
     return _finish(array, dev, requires_grad)
 
 
@@ -147,7 +154,8 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, dev
     """Standard normal samples."""
     dev, dt, shape = backend.parse_device(device), _float_dtype("randn", dtype), _size_of(
         size, kw, "randn")
-    array = _draw(dev, generator, lambda g: g.standard_normal(shape, dtype=np.float64)).astype(dt)
+    array = _draw(dev, generator, lambda g: g.standard_normal(shape, dtype=np.float64))
+    array = _cast_on(dev, array, dt)
     return _finish(array, dev, requires_grad)
 
 
@@ -173,7 +181,8 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *,
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     dev, shape = backend.parse_device(device), _shape((size,), "randint")
     dt = backend.parse_dtype(dtype) if dtype is not None else int64
-    array = _draw(dev, generator, lambda g: g.integers(low, high, size=shape)).astype(dt)
+    array = _draw(dev, generator, lambda g: g.integers(low, high, size=shape))
+    array = _cast_on(dev, array, dt)
     return _finish(array, dev, requires_grad)
 
 
@@ -222,7 +231,8 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     dev = backend.parse_device(device)
     dt = backend.parse_dtype(dtype) if dtype is not None else int64
-    array = _draw(dev, generator, lambda g: g.permutation(int(n))).astype(dt)
+    array = _draw(dev, generator, lambda g: g.permutation(int(n)))
+    array = _cast_on(dev, array, dt)
     return _finish(array, dev, requires_grad)
 
 

@@ -23,6 +23,7 @@ What it enforces, each as CuPy does (``cupy/_core/core.pyx``, ``_kernel.pyx``,
 from __future__ import annotations
 
 import numbers
+import weakref
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,13 @@ def wrap(value: Any, device: int | None = None) -> Any:
         out = object.__new__(ndarray)
         out._a = value
         out._dev = rt.current() if device is None else device
+        root = _root(value)
+        if root is value:
+            out._base = None
+            _OWNERS[id(value)] = out
+        else:  # CuPy's view.base is the array that owns the memory
+            owner = _OWNERS.get(id(root))
+            out._base = owner if owner is not None and owner._a is root else None
         return out
     if isinstance(value, np.generic):
         return wrap(np.asarray(value), device)
@@ -50,6 +58,21 @@ def wrap(value: Any, device: int | None = None) -> Any:
     if hasattr(value, "_fields"):  # named tuples (linalg results)
         return type(value)(*(wrap(v, device) for v in value))
     return value
+
+
+_OWNERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _root(a: np.ndarray) -> np.ndarray:
+    """The NumPy array that owns ``a``'s memory (through as_strided's wrapper objects too)."""
+    while True:
+        b = a.base
+        if isinstance(b, np.ndarray):
+            a = b
+        elif b is not None and isinstance(getattr(b, "base", None), np.ndarray):
+            a = b.base
+        else:
+            return a
 
 
 def unwrap_kernel_arg(x: Any, comparison: bool = False) -> Any:
@@ -189,13 +212,15 @@ def _inplace(ufunc_name: str):
 class ndarray:  # noqa: N801 - CuPy's name
     """A device array (see the module docstring for the rules it enforces)."""
 
-    __slots__ = ("_a", "_dev", "__weakref__")
+    __slots__ = ("_a", "_dev", "_base", "__weakref__")
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, shape: Any, dtype: Any = float, memptr: Any = None, strides: Any = None,
                  order: str = "C") -> None:
         self._a = np.empty(shape, dtype=dtype, order=order)
         self._dev = rt.current()
+        self._base = None
+        _OWNERS[id(self._a)] = self
 
     # ------------------------------------------------------------------ attributes
     shape = property(lambda self: self._a.shape, lambda self, s: setattr(self._a, "shape", s))
@@ -216,7 +241,8 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     @property
     def base(self) -> Any:
-        return None if self._a.base is None else wrap(self._a.base, self._dev)
+        """The array that owns the memory of this view (None for an owner), as in CuPy."""
+        return self._base
 
     # ------------------------------------------------------------------ conversions out
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
