@@ -88,7 +88,8 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         else:
             array = backend.get_xp(dev).asarray(data) if dev != "cpu" else np.asarray(data)
         if dt is not None and array.dtype != dt:
-            array = array.astype(dt)
+            with backend.on_device(dev):  # on GPU N the cast runs there
+                array = array.astype(dt)
         if array.dtype.name not in backend.DTYPES:
             raise TypeError(f"unsupported dtype {array.dtype} for a Tensor")
         self.data = array
@@ -678,7 +679,7 @@ def _seed_gradient(t: Tensor, gradient: Any, where: str) -> Tensor:
             raise RuntimeError(
                 f"{where}: grad can be implicitly created only for scalar outputs, but the output "
                 f"has shape {t.shape}; pass gradient= (or grad_outputs=) of that shape")
-        return Tensor._make(backend.xp_of(t.data).ones(t.shape, dtype=t.dtype), t._device)
+        return Tensor._make(backend.get_xp(t._device).ones(t.shape, dtype=t.dtype), t._device)
     g = gradient if isinstance(gradient, Tensor) else Tensor(gradient, dtype=t.dtype,
                                                              device=t._device)
     if g.shape != t.shape:
