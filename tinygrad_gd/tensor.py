@@ -11,6 +11,7 @@ import numpy as np
 from . import backend
 from .autograd import _GradMode, run_backward
 from .autograd import hooks as _hooks
+from .autograd import views as _views
 from .autograd.forward_ad import _ForwardMode, tangent_of
 from .devices import as_device
 from .dtypes import DEFAULT_FLOAT
@@ -70,8 +71,9 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
 
     # _hooks: a leaf's gradient hooks, set only by register_hook (read with getattr(t, "_hooks"))
     # _fw: (dual level, tangent) in forward-mode AD, set only there (autograd/forward_ad.py)
+    # _view: a views.ViewMeta when this tensor is a view of another (autograd/views.py), else None
     __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_version", "_device", "_hooks",
-                 "_fw", "__weakref__")
+                 "_fw", "_view", "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` calls Tensor.__rmul__ instead of unwrapping us
     __hash__ = object.__hash__  # == is elementwise, so hash by identity (as torch)
 
@@ -99,6 +101,7 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         # through either must show in the version counter both share
         self._version = source._version if source is not None and array is source.data else [0]
         self._device = dev
+        self._view = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -108,6 +111,7 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         """Wrap a backend array without checks (the hot path of every operation)."""
         t = object.__new__(cls)
         t.data, t.grad, t._ctx, t._version, t._device = data, None, None, [0], device
+        t._view = None
         t._requires_grad = requires_grad
         return t
 
@@ -122,7 +126,8 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
     device = property(lambda self: as_device(self._device),
                       doc="A ``tg.device``: equal to the string ``'cpu'`` or ``'cuda:N'``.")
     is_leaf = property(lambda self: self._ctx is None, doc="True unless an op recorded it.")
-    grad_fn = property(lambda self: self._ctx, doc="The Primitive node that made it, or None.")
+    grad_fn = property(lambda self: self._current()._ctx,
+                       doc="The Primitive node that made it, or None.")
     version = property(lambda self: self._version[0], doc="Bumped by each in-place change.")
     xp = property(lambda self: np if self._device == "cpu" else backend.get_xp(self._device),
                   doc="The array module of this tensor's device (numpy or cupy).")
@@ -516,8 +521,19 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         return Tensor._make(_array(out.astype(np.int64, copy=False)), self._device)
 
     # ------------------------------------------------------------------- in place
+    def _current(self) -> Tensor:
+        """``self``, its node rebuilt first if it is a view whose base changed in place."""
+        if self._view is not None and self._view.version != self._version[0]:
+            _views.refresh(self)
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        # a view is copied as a view of its base's copy: a base/view pair stays a pair
+        return _views.deepcopy(self, memo)
+
     def _check_inplace(self, other: Tensor | None = None) -> bool:
         """Raise for in-place changes autograd cannot allow; say whether the graph is involved."""
+        _views.check_inplace(self)  # expand-like overlap, views of leaves, stale view nodes
         recording = _GradMode.enabled and (
             self.requires_grad or (other is not None and other.requires_grad))
         if not recording and _ForwardMode.level is not None:  # dual tensors: keep tangents right
@@ -530,18 +546,18 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
 
     def _rebase(self, new: Tensor) -> Tensor:
         """Make ``self`` the result ``new`` of an out-of-place op (in-place ops inside a graph)."""
-        if new.dtype != self.dtype:
-            new = new.to(self.dtype)
-        self.data, self._ctx, self._requires_grad = new.data, new._ctx, new._requires_grad
+        # The memory is written (every view sees the values) and the graph rewritten: a view's
+        # base gets a node that scatters the view's new graph into it (autograd/views.py).
+        _views.write(self, new)
         self._fw = getattr(new, "_fw", None)  # forward-mode AD: the new tangent
-        # No memory was written: ``self`` now holds a new array, so only ``self`` has changed;
-        # views of the old array (which share the old counter) still see valid values.
-        self._version = [self._version[0] + 1]
         return self
 
-    def _snapshot(self) -> Tensor:
-        """A second handle on the current value and graph node, with its own version counter."""
-        old = Tensor._make(self.data, self._device, self.requires_grad)
+    def _snapshot(self, copy: bool = True) -> Tensor:
+        """A second handle on the current value and graph node, with its own version counter
+        (and a copy of the values, which the op computing the new value may save, unless
+        ``copy=False``: the memory is overwritten with the result)."""
+        old = Tensor._make(self.data.copy() if copy else self.data, self._device,
+                           self.requires_grad)
         old._ctx = self._ctx
         old._fw = getattr(self, "_fw", None)
         return old
@@ -595,7 +611,7 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
         src = self._operand(src)
         if self._check_inplace(src):
             # a full-slice assignment: the old value gets a zero gradient (never 0 * inf = nan)
-            return self._rebase(M.SetItem.apply(self._snapshot(), src.to(self.dtype),
+            return self._rebase(M.SetItem.apply(self._snapshot(False), src.to(self.dtype),
                                                 index=(Ellipsis,)))
         self.data[...] = backend.to_device(src.data, self._device)
         self._version[0] += 1
@@ -620,7 +636,8 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
             index = torch_order_index(index, self.shape, backend.xp_of(self.data))
         value = self._operand(value)
         if self._check_inplace(value):
-            self._rebase(M.SetItem.apply(self._snapshot(), value.to(self.dtype), index=index))
+            self._rebase(M.SetItem.apply(self._snapshot(False), value.to(self.dtype),
+                                         index=index))
             return
         self.data[index] = backend.to_device(value.data, self._device)
         self._version[0] += 1
@@ -632,15 +649,18 @@ class Tensor(PointwiseMethods, ReductionMethods, IndexingMethods, ShapingMethods
             split = split_int_stage(index)
             if split is not None:  # integers beside index arrays: torch's order, not NumPy's
                 return self[split[0]][split[1]]
+        basic = M.is_basic(index)
+        if basic and Ellipsis not in index:
+            index = index + (Ellipsis,)  # x[0] of a vector: a 0-d view, not a NumPy scalar
         try:
             out = M.GetItem.apply(self, index=index)
         except IndexError as exc:
             raise IndexError(
                 f"index {index!r} into a tensor of shape {self.shape}: {exc}") from None
-        if out.data.base is not None and M.is_basic(index):
-            # basic indexing returns a view: an in-place write through either tensor changes
-            # both, so both must see it in their (shared) version counter
-            out._version = self._version
+        if basic and out.data.base is not None:
+            # basic indexing returns a view: it shares memory and the version counter, and an
+            # in-place op on it rewrites the base's history (autograd/views.py)
+            _views.track(self, out, M.GetItem, {"index": index})
         return out
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import backend as _backend
 from . import forward_ad as _fwad
+from . import views as _views
 from .forward_ad import _ForwardMode
 from .grad_mode import _AnomalyMode, _GradMode, _GradModeContext
 from .hooks import POST_ACCUMULATE, run_hooks
@@ -41,13 +42,16 @@ class Primitive:
     """A differentiable primitive: ``forward`` on arrays, ``backward`` on Tensors.
 
     Subclasses set ``saves_inputs``/``saves_output`` to say what backward reads (so in-place
-    changes of exactly those tensors are caught) and ``is_view`` when the output may share memory
-    with the first input (so both share one version counter).
+    changes of exactly those tensors are caught) and ``is_view`` when the output shares memory
+    with the first input (a view: ``views.py``; a forward that had to copy sets ``self.copied``).
     """
 
     __slots__ = ("inputs", "edges", "versions", "out_ref", "freed", "__dict__")
     saves_inputs = True
     saves_output = False
+    # True when an input's value is read only for the other inputs' gradients (Mul): a change
+    # to it matters only if another input needs a gradient (torch saves it only then)
+    saves_for_others = False
     is_view = False
     # Set per node only when used (instance attributes shadow these): gradient hooks on the
     # output, a weak reference to an output whose ``.grad`` is retained, and "several outputs".
@@ -79,6 +83,8 @@ class Primitive:
                     f"{cls.__name__}: expected all tensors on one device, "
                     f"found {device} and {t._device}"
                 )
+            if t._view is not None and t._view.version != t._version[0]:
+                _views.refresh(t)  # a view whose base changed in place: rebuild its node
             requires = requires or t._requires_grad
             arrays.append(t.data)
         fn = object.__new__(cls)
@@ -91,8 +97,8 @@ class Primitive:
             data = np.asarray(data)
         requires = requires and _GradMode.enabled
         out = inputs[0]._make(data, device, requires)
-        if cls.is_view:
-            out._version = inputs[0]._version
+        if cls.is_view and "copied" not in fn.__dict__:
+            _views.track(inputs[0], out, cls, kwargs)  # shares memory and version counter
         if requires:
             fn.inputs = inputs
             # The nodes that made the inputs, fixed now: an in-place op recorded later gives its
@@ -123,7 +129,8 @@ class Primitive:
         """Raise if a tensor this node saved was changed in place after the forward pass."""
         if self.versions is not None:
             for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
-                if t._version[0] != v:
+                if t._version[0] != v and not (self.saves_for_others and not any(
+                        u._requires_grad for j, u in enumerate(self.inputs) if j != i)):
                     raise _modified_error(self, f"input {i} {tuple(t.shape)}", t._version[0], v)
         if self.saves_output:
             ref, v = self.out_ref

@@ -50,6 +50,8 @@ class Sub(Primitive):
 class Mul(Primitive):
     """a * b; gradients g b and g a."""
 
+    saves_for_others = True
+
     def forward(self, a, b):
         return a * b
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from ..autograd import forward_ad as fw
 
 from .. import backend
+from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
 
 
@@ -40,10 +38,10 @@ class Permute(Primitive):
 
     def forward(self, a, axes):
         self.axes = axes
+        return a.transpose(axes)
+
     def jvp(self, ta, *rest):
         return fw.linear_jvp(self, ta)
-
-        return a.transpose(axes)
 
     def backward(self, g):
         inverse = [0] * len(self.axes)
@@ -61,18 +59,23 @@ class BroadcastTo(Primitive):
     def forward(self, a, shape):
         self.in_shape = a.shape
         xp = backend.xp_of(a)
-        if xp is np and math.prod(shape) <= 1024:
-            # np.broadcast_to spends ~2 us in Python; for a small result a real copy is cheaper
-            out = np.empty(shape, dtype=a.dtype)
-            out[...] = a
-            return out
+        if xp is np and a.flags.c_contiguous and len(shape) >= a.ndim:
+            # np.broadcast_to spends microseconds in Python; the strided view made directly is
+            # cheaper (and a view, as torch's expand: it follows later writes to ``a``)
+            lead = len(shape) - a.ndim
+            strides = (0,) * lead + tuple(0 if n == 1 and m != 1 else st for n, m, st in
+                                          zip(a.shape, shape[lead:], a.strides))
+            if all(n == m or n == 1 for n, m in zip(a.shape, shape[lead:])):
+                out = np.ndarray(shape, a.dtype, a, 0, strides)
+                out.flags.writeable = False
+                return out
         return xp.broadcast_to(a, shape)
-
-    def backward(self, g):
-        return g.sum_to(self.in_shape)
 
     def jvp(self, ta, *rest):
         return fw.linear_jvp(self, ta)
+
+    def backward(self, g):
+        return g.sum_to(self.in_shape)
 
 
 def is_basic(index: tuple) -> bool:
@@ -90,11 +93,11 @@ class GetItem(Primitive):
         self.basic = is_basic(index)
         return a[index]
 
-    def backward(self, g):
-        return IndexAdd.apply(g, shape=self.in_shape, index=self.index, basic=self.basic)
-
     def jvp(self, ta, *rest):
         return fw.linear_jvp(self, ta)
+
+    def backward(self, g):
+        return IndexAdd.apply(g, shape=self.in_shape, index=self.index, basic=self.basic)
 
 
 class IndexAdd(Primitive):
@@ -112,11 +115,11 @@ class IndexAdd(Primitive):
             backend.scatter_add(out, index, g)
         return out
 
-    def backward(self, g):
-        return GetItem.apply(g, index=self.index)
-
     def jvp(self, ta, *rest):
         return fw.linear_jvp(self, ta)
+
+    def backward(self, g):
+        return GetItem.apply(g, index=self.index)
 
 
 class Pad(Primitive):
@@ -128,11 +131,11 @@ class Pad(Primitive):
         self.slices = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
         return backend.xp_of(a).pad(a, widths, mode="constant", constant_values=value)
 
-    def backward(self, g):
-        return GetItem.apply(g, index=self.slices)
-
     def jvp(self, ta, *rest):
         return fw.linear_jvp(self, ta, value=0.0)
+
+    def backward(self, g):
+        return GetItem.apply(g, index=self.slices)
 
 
 class Cat(Primitive):
@@ -145,13 +148,13 @@ class Cat(Primitive):
         self.sizes = [a.shape[axis] for a in arrays]
         return backend.xp_of(arrays[0]).concatenate(arrays, axis=axis)
 
-    def backward(self, g):
-        grads, start = [], 0
-        lead = (slice(None),) * self.axis
     def jvp(self, *tangents):
         return Cat.apply(*[fw.zeros_for(x, t) for x, t in zip(self.inputs, tangents)],
                          **self.fw_kwargs)
 
+    def backward(self, g):
+        grads, start = [], 0
+        lead = (slice(None),) * self.axis
         for i, size in enumerate(self.sizes):
             grads.append(g[lead + (slice(start, start + size),)] if self.needs_grad(i) else None)
             start += size
@@ -169,15 +172,47 @@ class SetItem(Primitive):
         out[index] = v
         return out
 
-    def backward(self, g):
-        ga = gv = None
-        if self.needs_grad(0):
     def jvp(self, ta, tb, *rest):
         a, v = self.inputs
         return SetItem.apply(fw.zeros_for(a, ta), fw.zeros_for(v, tb), **self.fw_kwargs)
 
+    def backward(self, g):
+        ga = gv = None
+        if self.needs_grad(0):
             zero = g._const(backend.xp_of(g.data).zeros((), dtype=g.dtype))
             ga = SetItem.apply(g, zero, index=self.index)
         if self.needs_grad(1):
             gv = GetItem.apply(g, index=self.index)
+        return ga, gv
+
+
+class ViewScatter(Primitive):
+    """``out = a.copy(); view(out)[...] = v``, the view given by ``steps`` (view primitives and
+    their arguments, see ``autograd/views.py``): the node a base gets when one of its views is
+    changed in place (torch's CopySlices). Its gradient: ``a`` gets ``g`` with the view's
+    elements zeroed, ``v`` gets the view of ``g``."""
+
+    saves_inputs = False
+
+    def forward(self, a, v, steps):
+        from ..autograd.views import region
+
+        self.steps = steps
+        xp = backend.xp_of(a)
+        out = a.copy()  # C order, so its flat reshape is a view
+        # the view's elements found by their logical positions in ``a`` (never by memory, which
+        # differs between ``a`` and its copy)
+        pos = region(xp.arange(a.size).reshape(a.shape), steps)
+        out.reshape(-1)[pos] = v
+        return out
+
+    def backward(self, g):
+        from ..autograd.views import region_of
+
+        ga = gv = None
+        if self.needs_grad(0):
+            zero = g._const(backend.xp_of(g.data).zeros((), dtype=g.dtype))
+            ga = ViewScatter.apply(g, zero, steps=self.steps)
+        if self.needs_grad(1):
+            gv = region_of(g, self.steps)
         return ga, gv
