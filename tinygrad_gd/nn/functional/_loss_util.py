@@ -37,6 +37,16 @@ def _check_reduction(reduction: str, name: str, extra: tuple = ()) -> None:
                          f"{reduction!r}")
 
 
+def _require_float(name: str, *tensors: Any) -> None:
+    """Refuse, as torch does, a loss whose computation would be all-integer: integer logits or
+    predictions (with integer targets) were truncated silently (5.0 for 5.1328)."""
+    dtypes = [t.dtype for t in tensors if isinstance(t, Tensor)]
+    if dtypes and not any(backend.is_floating(d) for d in dtypes):
+        got = " and ".join(dict.fromkeys(str(d) for d in dtypes))
+        raise TypeError(f"{name}: expected a floating-point input, got dtype {got}; convert it "
+                        "with .float() (integer inputs would be truncated)")
+
+
 def _pair_target(input: Tensor, target: Any, name: str) -> Tensor:  # noqa: A002
     """The target as a Tensor broadcastable with ``input``; a different shape warns as torch
     does (it is usually a bug: ``(N, 1)`` predictions against ``(N,)`` targets)."""

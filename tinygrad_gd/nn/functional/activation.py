@@ -57,6 +57,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
     """clip(x, min_val, max_val); the gradient is 1 strictly inside, 0 at the bounds (torch)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
+    if input.dtype.kind in "iu":  # a clamp: integers stay integers, as torch's (no gradient)
+        return input._const(input.xp.clip(input.data, min_val, max_val).astype(input.dtype))
     x = input._as_float()
     xp, a = x.xp, x.data
     out = xp.clip(a, min_val, max_val).astype(x.dtype, copy=False)

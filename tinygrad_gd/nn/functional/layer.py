@@ -131,6 +131,13 @@ def _check_p(p: float, name: str) -> None:
         raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
 
+def _check_floating(input: Tensor, name: str) -> None:  # noqa: A002
+    # the 1 / (1 - p) scaling of an integer tensor would be truncated: refuse, as torch does
+    if not backend.is_floating(input.dtype):
+        raise TypeError(f"{name}: expected a floating-point input, got dtype {input.dtype}; "
+                        "convert it with .float()")
+
+
 def _masked(input: Tensor, p: float, mask_shape: tuple[int, ...],  # noqa: A002
             inplace: bool) -> Tensor:
     """``input * keep / (1 - p)`` with ``keep`` drawn (seeded) in ``mask_shape`` and broadcast."""
@@ -152,6 +159,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     _check_p(p, "dropout")
     if not training or p == 0.0:
         return input
+    _check_floating(input, "dropout")
     return _masked(input, p, tuple(input.shape), inplace)
 
 
@@ -163,6 +171,7 @@ def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool,  # 
                          f"(batched) input, got shape {tuple(input.shape)}")
     if not training or p == 0.0:
         return input
+    _check_floating(input, name)
     lead = input.ndim - spatial
     return _masked(input, p, tuple(input.shape[:lead]) + (1,) * spatial, inplace)
 
@@ -186,6 +195,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
     _check_p(p, "alpha_dropout")
     if not training or p == 0.0:
         return input
+    _check_floating(input, "alpha_dropout")
     if p == 1.0:
         return input * 0.0
     alpha = -1.7580993408473766  # -scale * alpha of SELU

@@ -17,7 +17,14 @@ from ...autograd import forward_ad as fw
 from ...autograd.engine import Primitive
 from ...ops.fused import CrossEntropy
 from ...tensor import Tensor
-from ._loss_util import LOG_FLOOR, _check_reduction, _clamped_log, _pair_target, _reduction
+from ._loss_util import (
+    LOG_FLOOR,
+    _check_reduction,
+    _clamped_log,
+    _pair_target,
+    _reduction,
+    _require_float,
+)
 from ._util import _as_target, _check_same_shape, _reduce
 from .loss_pairs import *  # noqa: F403
 from .loss_pairs import __all__ as _pairs_all
@@ -124,6 +131,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,  # n
     """
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
+    _require_float("cross_entropy", input)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
@@ -160,6 +168,7 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: 
     torch's)."""
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
+    _require_float("nll_loss", input)
     target = _as_target(target, input)
     rows, labels, keep, shape = _class_rows(input, target, "nll_loss", ignore_index)
     xp = backend.xp_of(labels.data)

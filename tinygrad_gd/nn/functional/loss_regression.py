@@ -17,6 +17,7 @@ from ._loss_util import (
     _check_reduction,
     _pair_target,
     _reduction,
+    _require_float,
     _safe_xlogx,
     _weighted_elementwise,
 )
@@ -39,6 +40,7 @@ def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,  # no
     """
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "mse_loss")
+    _require_float("mse_loss", input, target)
     target = _pair_target(input, target, "mse_loss")
     diff = input - target
     return _weighted_elementwise(diff * diff, weight, reduction, "mse_loss", input)
