@@ -57,6 +57,17 @@ def _gru_step(x: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor
     return n + z * (h - n)  # (1 - z) * n + z * h
 
 
+def _time_steps(x: Tensor) -> list[Tensor]:
+    """``x.unbind(0)`` by halving: each slice's gradient is scattered into its parent half
+    only, so the backward costs O(size * log L) instead of O(size * L) for L single slices of
+    the whole sequence (a long sequence's backward was quadratic in its length)."""
+    n = x.shape[0]
+    if n <= 4:
+        return list(x.unbind(0))
+    mid = n // 2
+    return _time_steps(x[:mid]) + _time_steps(x[mid:])
+
+
 class RNNBase(Module):
     """The shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (``mode`` one of ``"RNN_TANH"``,
     ``"RNN_RELU"``, ``"LSTM"``, ``"GRU"``), with torch's parameters in torch's order."""
@@ -198,7 +209,7 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_params(layer, direction)
                 idx = layer * directions + direction
                 state = [s[idx] for s in states]
-                steps = F.linear(x, w_ih, b_ih).unbind(0)
+                steps = _time_steps(F.linear(x, w_ih, b_ih))
                 order = range(len(steps) - 1, -1, -1) if direction == 1 else range(len(steps))
                 hs: list[Any] = [None] * len(steps)
                 for t in order:
