@@ -388,3 +388,19 @@ def test_integers_beside_index_arrays_follow_torch(idx):
     ((y * tg.tensor(w)).sum() + (x[gi] * tg.tensor(v)).sum()).backward()
     ((yt * torch.tensor(w)).sum() + (xt[ti] * torch.tensor(v)).sum()).backward()
     np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+
+
+def test_diagonal_is_a_view_that_writes_through():
+    """As torch's: x.diagonal().fill_(1) changes x, in grad mode too (it was a copy, so the
+    write was silently lost)."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).random((2, 3, 4))
+    for offset, dims in ((0, (0, 1)), (1, (1, 2)), (-1, (2, 0)), (3, (-1, -2))):
+        x = tg.tensor(a, requires_grad=True) * 1
+        t = torch.tensor(a, requires_grad=True) * 1
+        x.diagonal(offset, *dims).mul_(3)
+        t.diagonal(offset, *dims).mul_(3)
+        np.testing.assert_array_equal(x.detach().numpy(), t.detach().numpy())
+    z = tg.zeros(3, 3)
+    z.diagonal().fill_(1.0)
+    np.testing.assert_array_equal(z.numpy(), np.eye(3))

@@ -57,8 +57,8 @@ def _diag_positions(xp: Any, n: int, m: int, offset: int) -> tuple[Any, Any]:
 
 
 def diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The ``offset`` diagonal of the planes ``(dim1, dim2)``, appended as the last dimension
-    (a copy, not a view as in torch).
+    """The ``offset`` diagonal of the planes ``(dim1, dim2)``, appended as the last dimension:
+    a view, as torch's (an in-place change of it changes ``self``).
 
     >>> import tinygrad_gd as tg
     >>> tg.tensor([[1.0, 2.0], [3.0, 4.0]]).diagonal().tolist()
@@ -70,8 +70,7 @@ def diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Ten
         raise ValueError(f"diagonal: dim1 and dim2 must differ, both are {d1}")
     rest = [k for k in range(self.ndim) if k not in (d1, d2)]
     x = self.permute(*rest, d1, d2) if (d1, d2) != (self.ndim - 2, self.ndim - 1) else self
-    rows, cols = _diag_positions(backend.xp_of(self.data), *x.shape[-2:], offset)
-    return M.GetItem.apply(x, index=(Ellipsis, rows, cols))
+    return M.Diagonal.apply(x, offset=int(offset))
 
 
 def diag_embed(self: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

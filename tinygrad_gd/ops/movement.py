@@ -83,6 +83,55 @@ def is_basic(index: tuple) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
 
 
+def diagonal_view(a, offset: int):
+    """The ``offset`` diagonal of the last two dimensions of array ``a`` as a strided view of its
+    memory, appended as the last dimension (``numpy.diagonal`` gives a read-only view; torch's
+    ``diagonal`` is writable, so ``x.diagonal().add_(1)`` changes ``x``)."""
+    a = a[..., :, offset:] if offset >= 0 else a[..., -offset:, :]
+    length = max(0, min(a.shape[-2], a.shape[-1]))
+    strides = a.strides[:-2] + (a.strides[-2] + a.strides[-1],)
+    xp = backend.xp_of(a)
+    return xp.lib.stride_tricks.as_strided(a, a.shape[:-2] + (length,), strides)
+
+
+class Diagonal(Primitive):
+    """The ``offset`` diagonal of the last two dimensions, a view appended as the last dimension;
+    the gradient is put back on that diagonal of zeros (``DiagonalScatter``, its adjoint)."""
+
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, a, offset):
+        self.in_shape, self.offset = a.shape, offset
+        return diagonal_view(a, offset)
+
+    def jvp(self, ta, *rest):
+        return None if ta is None else Diagonal.apply(ta, offset=self.offset)
+
+    def backward(self, g):
+        return DiagonalScatter.apply(g, shape=self.in_shape, offset=self.offset)
+
+
+class DiagonalScatter(Primitive):
+    """Zeros of ``shape`` with the last dimension of the input on their ``offset`` diagonal (the
+    adjoint of ``Diagonal``); the gradient is that diagonal of the output's gradient."""
+
+    saves_inputs = False
+
+    def forward(self, g, shape, offset):
+        self.offset, self.shape = offset, shape
+        out = backend.xp_of(g).zeros(shape, dtype=g.dtype)
+        diagonal_view(out, offset)[...] = g
+        return out
+
+    def jvp(self, tg, *rest):
+        return None if tg is None else DiagonalScatter.apply(tg, shape=self.shape,
+                                                             offset=self.offset)
+
+    def backward(self, g):
+        return Diagonal.apply(g, offset=self.offset)
+
+
 class GetItem(Primitive):
     """Indexing (basic or advanced); the gradient is scattered back by IndexAdd."""
 
