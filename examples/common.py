@@ -34,7 +34,7 @@ def mnist_arrays(n_train: int = 5000, n_test: int = 1000):
     """
     out = []
     for split, n in (("train", n_train), ("test", n_test)):
-        ds = data.MNIST(split, verbose=False)
+        ds = data.MNIST(split, verbose=split == "train")  # the subset's notice, once
         x, y = ds.as_arrays()
         idx = np.sort(np.concatenate([np.flatnonzero(y == c)[:n // 10] for c in range(10)]))
         out.append((x[idx].reshape(len(idx), -1), y[idx]))

@@ -48,7 +48,7 @@ DEFAULT_LR = {"gd": 0.5, "sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "rmsprop": 
 # Options that define the run: a checkpoint only resumes a run made with the same ones.
 RUN_KEYS = ["dataset", "model", "optimizer", "batch_size", "lr", "momentum", "weight_decay",
             "damping", "cg_iters", "schedule", "swa", "swa_start", "swa_lr", "early_stopping",
-            "patience", "seed", "subset", "limit", "val"]
+            "patience", "seed", "subset", "limit", "val", "data"]
 EPOCH_SCHEDULES = {"step", "cosine", "warm-restarts", "onecycle"}
 
 
@@ -143,10 +143,22 @@ def write_json(path: Path, obj: Any) -> None:
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=1)
+        os.chmod(tmp, _file_mode(path.parent))  # mkstemp's files are 0600
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _file_mode(folder: Path) -> int:
+    """The checkpoint's permissions (a file opened normally: what the umask gives), for the
+    files written beside it."""
+    try:
+        return os.stat(folder / "checkpoint.npz").st_mode & 0o777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def _state(obj: Any) -> Any:
@@ -158,7 +170,7 @@ def _rng_state() -> dict[str, Any]:
 
 
 def _check_same_run(saved: dict[str, Any], args: argparse.Namespace, path: Path) -> None:
-    keys = list(RUN_KEYS)
+    keys = [k for k in RUN_KEYS if k in saved or k != "data"]  # "data": not in old checkpoints
     if args.schedule in EPOCH_SCHEDULES or args.swa:
         keys.append("epochs")  # their learning rates depend on the number of epochs
     diffs = [f"{k}: checkpoint {saved.get(k)!r}, this run {getattr(args, k)!r}"
@@ -227,6 +239,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.val == 0 and (args.early_stopping or args.schedule == "plateau"):
         # both watch the validation loss: without a validation set there is nothing to watch
         p.error("--val 0: --early-stopping and --schedule plateau need validation images")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        p.error(f"--out {args.out!r} is an existing file; --out names a directory (for "
+                "checkpoint.npz and history.json)")
     try:  # checked here, so a bad device fails before any data is read or folder made
         args.device = backend.parse_device(args.device)
     except (ValueError, RuntimeError) as exc:
@@ -258,6 +273,9 @@ def load_arrays(args: argparse.Namespace):
     if not 0 <= args.val < len(y):
         raise ValueError(f"--val {args.val} must leave training images (there are {len(y)})")
     cut = len(y) - args.val
+    # which data the run trains on (the bundled subset may stand in for MNIST when nothing is
+    # found): --resume refuses a checkpoint made on other data
+    args.data = f"{'bundled subset' if train.is_subset else args.dataset} ({len(y)} images)"
     return (x[:cut], y[:cut]), (x[cut:], y[cut:]), test.as_arrays(), train.is_subset
 
 
@@ -339,6 +357,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                  "scheduler": _state(sched), "swa_model": _state(swa_model),
                  "swa_sched": _state(swa_sched), "early_stopping": _state(stopper),
                  "loader": loader.state_dict(), "rng": _rng_state(), "history": history}
+        _check_finite(model, epoch)  # a NaN weight must never overwrite the last good checkpoint
         if _is_main_rank(args):  # distributed: rank 0 writes; the others hold the same state
             tg.save(state, out / "checkpoint.npz")
             write_json(out / "history.json", history)
@@ -375,11 +394,25 @@ def save_plot(history: list[dict[str, Any]], path: Path) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=100)
+        os.chmod(tmp, _file_mode(path.parent))  # mkstemp's files are 0600
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+class DivergedError(RuntimeError):
+    """The loss or the weights became non-finite: training stops, the last checkpoint stays."""
+
+
+def _check_finite(model: nn.Module, epoch: int) -> None:
+    bad = [name for name, p in model.state_dict().items()
+           if backend.is_floating(p.dtype) and not bool(p.isfinite().all().item())]
+    if bad:
+        raise DivergedError(f"non-finite weights after epoch {epoch} ({', '.join(bad[:3])}"
+                            f"{', ...' if len(bad) > 3 else ''}): the run diverged (try a "
+                            "smaller --lr)")
 
 
 def _train_epoch(args, model, opt, loader, sched, per_batch, epoch):
@@ -407,7 +440,11 @@ def _train_epoch(args, model, opt, loader, sched, per_batch, epoch):
         if step_sched:
             sched.step()
         n = len(yb)
-        total_loss += loss.item() * n
+        value = loss.item()
+        if not math.isfinite(value):
+            raise DivergedError(f"the loss became {value} at epoch {epoch + 1}, batch {i + 1}: "
+                                "the run diverged (try a smaller --lr)")
+        total_loss += value * n
         correct += int((logits.argmax(axis=1) == yb).sum().item())
         seen += n
         if i % 20 == 0 or i == len(loader) - 1:
@@ -423,7 +460,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     tg.backend.reuse_freed_memory()  # each step's arrays reuse the last step's memory
     try:
         return train(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:  # bad options, files, devices
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback; checkpoints are atomic
+        print(f"\ntrain_mnist.py: interrupted; {Path(args.out) / 'checkpoint.npz'} holds the last "
+              "finished epoch (continue with --resume)", file=sys.stderr)
+        sys.exit(130)
+    except DivergedError as exc:
+        if argv is not None:
+            raise
+        ckpt = Path(args.out) / "checkpoint.npz"
+        sys.exit(f"train_mnist.py: error: {exc}; " + (
+            f"{ckpt} keeps the last finite epoch's weights" if ckpt.is_file() else
+            "no checkpoint was written"))
+    except (ValueError, OSError, RuntimeError) as exc:  # bad options, files, devices
         if argv is not None:
             raise
         sys.exit(f"train_mnist.py: error: {exc}")

@@ -2,13 +2,17 @@
 
 Where the four files are looked for, in order (the first directory holding all four wins):
 
-1. ``root=`` when given (a directory that does not exist is an error, not a silent fallback),
+1. ``root=`` when given, and then only there: files missing there are downloaded into it
+   (``download=True``) or an error (``download=False``, or the download fails), never the
+   bundled subset; a missing ``root`` directory, or a directory where a file should be, is an
+   error too (as torchvision),
 2. ``$TINYGRAD_GD_DATA/mnist``,
 3. ``~/.cache/tinygrad_gd/mnist``,
-4. a download over HTTPS from the public mirrors into ``root`` (or the cache), each file checked
-   against the published checksums, written atomically,
-5. offline with nothing found: a class-balanced subset bundled in the package (5,000 training and
-   1,000 test images), with a printed line saying so.
+4. a download over HTTPS from the public mirrors into the cache, each file checked against the
+   published checksums, written atomically,
+5. with no ``root`` and nothing found or downloadable: a class-balanced subset bundled in the
+   package (5,000 training and 1,000 test images), with a printed notice (``verbose=False``
+   silences it, for a second split of the same run).
 
 Files may be gzip-compressed (``train-images-idx3-ubyte.gz``) or raw (``train-images-idx3-ubyte``).
 """
@@ -157,6 +161,9 @@ def _find(directory: Path, stem: str) -> Path | None:
     for candidate in (directory / (stem + ".gz"), directory / stem):
         if candidate.is_file():
             return candidate
+        if candidate.is_dir():  # not skipped: the user put something there, and it is wrong
+            raise DatasetError(f"{candidate} is a directory, expected the {stem} file (.gz "
+                               "or raw)")
     return None
 
 
@@ -310,13 +317,23 @@ class MNIST:
             return
         found = self._search(split, root)
         offline: Exception | None = None
+        if found is None and root is not None and not download:
+            # the user named the data: never swap in the bundled subset behind their back
+            images_stem, labels_stem, _ = _files(self.spec, split)
+            raise DatasetError(f"{type(self).__name__}: root={str(root)!r} does not hold the "
+                               f"{split} files ({images_stem}, {labels_stem}, .gz or raw) and "
+                               "download=False; put them there or pass download=True")
         if found is None and download:
             target = Path(root) if root is not None else _default_cache() / self.spec.folder
             try:
                 download_split(target, split, self.spec, mirrors, timeout)
                 found = target
-            except ConnectionError as exc:  # offline: fall back to the bundled subset below
-                offline = exc
+            except ConnectionError as exc:
+                if root is not None:  # named data that cannot be fetched: an error, no fallback
+                    raise ConnectionError(f"{type(self).__name__}: root={str(root)!r} does not "
+                                          f"hold the {split} files and the download failed: "
+                                          f"{exc}") from None
+                offline = exc  # nothing was specified: fall back to the bundled subset below
         if found is not None:
             self.images, self.labels = read_split(found, split, self.spec)
             self.source = str(found)
@@ -325,11 +342,13 @@ class MNIST:
 
     def _search(self, split: str, root: str | os.PathLike | None) -> Path | None:
         candidates: list[Path] = []
-        if root is not None:
+        if root is not None:  # a named location is the only place looked in
             root = Path(root)
             if not root.is_dir():
                 raise FileNotFoundError(f"root={str(root)!r}: no such directory")
-            candidates.append(root)
+            images_stem, labels_stem, _ = _files(self.spec, split)
+            found = [_find(root, images_stem), _find(root, labels_stem)]
+            return root if all(found) else None
         env = os.environ.get("TINYGRAD_GD_DATA")
         if env:
             candidates.append(Path(env) / self.spec.folder)
