@@ -6,6 +6,8 @@ compared in float64; plus masks, shapes, train/eval dropout, errors and gradgrad
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -408,3 +410,50 @@ def test_transformer_init_dropout_and_errors():
         nn.TransformerEncoderLayer(8, 2, activation="swish")
     with pytest.raises(ValueError, match="is_causal"):
         layer(x, is_causal=True)
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_transformer_encoder_inference_fast_path_zeros_padding_like_torch(batch_first):
+    """torch's eval/no-grad path (nested tensors, batch_first only) leaves zeros at padded
+    positions before the final norm; with a gradient, or a padding mask that is not
+    left-aligned, the ordinary path."""
+    def make(m, **f):
+        layer = m.TransformerEncoderLayer(4, 2, dim_feedforward=6, batch_first=batch_first,
+                                          **f)
+        return m.TransformerEncoder(layer, 2, norm=m.LayerNorm(4, **f))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's note that batch_first=False is slower
+        ours, theirs = _clone_module(make)
+    ours.eval()
+    theirs.eval()
+    x = rng.standard_normal((2, 3, 4) if batch_first else (3, 2, 4))
+    for rows in ([[False, False, True], [False, False, False]],
+                 [[False, True, False], [False, False, False]]):
+        kpm = np.array(rows)
+        with tg.no_grad(), torch.no_grad():
+            fast = ours(tg.tensor(x), src_key_padding_mask=tg.tensor(kpm))
+            tfast = theirs(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm))
+        _close(fast, tfast, f"eval output, padding {rows}")
+        out = ours(tg.tensor(x, requires_grad=True), src_key_padding_mask=tg.tensor(kpm))
+        tout = theirs(torch.tensor(x, requires_grad=True),
+                      src_key_padding_mask=torch.tensor(kpm))
+        _close(out, tout, f"eval output with grad, padding {rows}")
+        pos = (0, 2) if batch_first else (2, 0)
+        zeroed = batch_first and rows[0] == [False, False, True]
+        assert np.allclose(fast.numpy()[pos], out.detach().numpy()[pos]) != zeroed
+
+
+def test_sdpa_kernel_context_is_accepted():
+    from torch.nn.attention import SDPBackend as TBackend
+
+    from tinygrad_gd.nn.attention import SDPBackend, sdpa_kernel
+    theirs = {k: int(v) for k, v in TBackend.__members__.items()}
+    assert {m.name: int(m) for m in SDPBackend} == theirs
+    q = tg.randn(1, 2, 3, 4)
+    with sdpa_kernel([SDPBackend.MATH, SDPBackend.FLASH_ATTENTION]):
+        inside = F.scaled_dot_product_attention(q, q, q)
+    np.testing.assert_array_equal(inside.numpy(), F.scaled_dot_product_attention(q, q, q).numpy())
+    with pytest.raises(TypeError, match="SDPBackend"):
+        with sdpa_kernel(["math"]):
+            pass

@@ -14,6 +14,9 @@ initialisation and ``forward``; the computation is ``F.multi_head_attention_forw
 
 from __future__ import annotations
 
+import contextlib
+import enum
+from collections.abc import Iterator
 from typing import Any
 
 from ..creation import zeros
@@ -24,6 +27,28 @@ from .layers import Linear
 from .module import Module, Parameter
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
+
+
+class SDPBackend(enum.IntEnum):
+    """torch's names for the attention kernels (``torch.nn.attention.SDPBackend``); there is one
+    implementation here (the math one), so the choice changes nothing."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends: Any, set_priority: bool = False) -> Iterator[None]:
+    """``torch.nn.attention.sdpa_kernel``: accepted so that scripts run unchanged; attention is
+    always computed by the one (math) implementation."""
+    for b in backends if isinstance(backends, (list, tuple)) else [backends]:
+        if not isinstance(b, SDPBackend):
+            raise TypeError(f"sdpa_kernel: expected SDPBackend members, got {b!r}")
+    yield
 
 
 class NonDynamicallyQuantizableLinear(Linear):

@@ -18,10 +18,12 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from ..autograd import is_grad_enabled
 from ..creation import full
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .functional.attention import _canonical_mask
@@ -53,6 +55,15 @@ def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tenso
 
 def _get_clones(module: Module, n: int) -> ModuleList:
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
+
+
+def _sparsity_fast_path_ok(layer: Any) -> bool:
+    """torch's conditions for ``TransformerEncoder.use_nested_tensor``."""
+    return (isinstance(layer, TransformerEncoderLayer) and not layer.norm_first
+            and layer.self_attn.batch_first and layer.self_attn._qkv_same_embed_dim
+            and layer.self_attn.in_proj_bias is not None
+            and bool(layer.activation_relu_or_gelu) and layer.norm1.eps == layer.norm2.eps
+            and layer.self_attn.num_heads % 2 == 0)
 
 
 def _seq_len(src: Tensor, batch_first: bool) -> int:
@@ -94,6 +105,10 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
+        act = self.activation
+        # torch's flag: 1 for relu, 2 for gelu (its fast paths need one of them)
+        self.activation_relu_or_gelu = (1 if act is F.relu or isinstance(act, ReLU) else
+                                        2 if act is F.gelu or isinstance(act, GELU) else 0)
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
@@ -191,8 +206,8 @@ class TransformerEncoder(Module):
         super().__init__()
         self.layers = _get_clones(encoder_layer, num_layers)
         self.num_layers, self.norm = num_layers, norm
-        # accepted for torch's signature; there are no nested tensors here
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        self.use_nested_tensor = enable_nested_tensor and _sparsity_fast_path_ok(encoder_layer)
 
     def forward(self, src: Tensor, mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None,
@@ -205,7 +220,31 @@ class TransformerEncoder(Module):
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        padded = self._nested_padding(src, mask, src_key_padding_mask)
+        if padded is not None:
+            output = output.masked_fill(padded.unsqueeze(-1), 0.0)
         return output if self.norm is None else self.norm(output)
+
+    def _nested_padding(self, src: Tensor, mask: Tensor | None,
+                        key_padding_mask: Tensor | None) -> Tensor | None:
+        """The padded positions where torch's inference fast path (nested tensors: eval mode,
+        no gradient, a left-aligned ``src_key_padding_mask`` and no ``mask``) leaves zeros in
+        the layers' output; None where torch takes the ordinary path. Elsewhere the two paths
+        agree, so only these positions need matching."""
+        first = self.layers[0]
+        if (not self.use_nested_tensor or first.training or src.ndim != 3
+                or key_padding_mask is None or mask is not None):
+            return None
+        if is_grad_enabled() and (src.requires_grad
+                                  or any(p.requires_grad for p in first.parameters())):
+            return None
+        padded = (key_padding_mask if key_padding_mask.dtype == bool
+                  else key_padding_mask != 0).detach()
+        if self.mask_check:
+            # left-aligned: every row is valid positions, then padding
+            if bool((padded[:, :-1] & padded[:, 1:].logical_not()).any()):
+                return None
+        return padded
 
 
 class TransformerDecoder(Module):
