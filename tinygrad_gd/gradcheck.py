@@ -89,7 +89,8 @@ def _replace(ins: Sequence[Tensor], target: Tensor, host: np.ndarray) -> list[Te
 
 
 def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float, label: str,
-             input_index: int, raise_exception: bool, out_ndim: int = 0) -> bool:
+             input_index: int, raise_exception: bool, out_ndim: int = 0,
+             dtype: Any = np.float64) -> bool:
     err = np.abs(analytic - numeric)
     bound = atol + rtol * np.abs(numeric)
     bad = ~(err <= bound)  # also catches nan
@@ -104,6 +105,9 @@ def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float
            f"analytic {float(analytic[worst])!r}, numerical {float(numeric[worst])!r}, "
            f"error {float(err[worst])!r} > atol {atol} + rtol {rtol} * |numerical| "
            f"({int(bad.sum())} of {bad.size} elements differ)")
+    if np.dtype(dtype) != np.float64:  # the likely cause: say so in the failure itself
+        msg += (f"; input {input_index} is {np.dtype(dtype)}: finite differences need float64 "
+                "inputs (pass .double() tensors)")
     if raise_exception:
         raise GradcheckError(msg)
     warnings.warn(msg, UserWarning, stacklevel=3)
@@ -143,7 +147,7 @@ def gradcheck(func: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5
         for k, (a, n) in enumerate(zip(analytic, numeric)):
             label = "gradient" if len(analytic) == 1 else f"gradient of output {k}"
             ok &= _compare(a.numpy().astype(np.float64), n.numpy(), atol, rtol, label, i,
-                           raise_exception, out_ndim=a.ndim - ins[i].ndim)
+                           raise_exception, out_ndim=a.ndim - ins[i].ndim, dtype=ins[i].dtype)
     return bool(ok)
 
 
