@@ -12,7 +12,7 @@ from . import autograd, cuda, data, linalg, nn, optim, return_types, testing, ut
 from .analysis import second_derivative_test, top_hessian_eigenvalue
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                        no_grad, set_grad_enabled)
-from .backend import cuda_available
+from .backend import cuda_available, debug_checks_enabled, set_debug_checks
 from .creation import *
 from .devices import device
 from .dtypes import *
@@ -24,6 +24,7 @@ from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, 
                         outer, pad, permute, relu, reshape, sigmoid, sin, softmax, split, sqrt,
                         squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
+from .jit import jit  # noqa: E402 - trace-and-replay (imports optim and nn lazily)
 from .methods.conversion import *
 from .methods.indexing import *
 from .methods.linalg import *

@@ -25,6 +25,9 @@ class _Required:
 
 required = _Required()
 
+#: Set by ``tg.jit`` while it traces, so that ``step`` is recorded as itself (jit.py).
+_STEP_HOOK: list = [None]
+
 
 class Optimizer:
     """Base of all optimizers: holds ``param_groups`` and per-parameter ``state``.
@@ -108,6 +111,8 @@ class Optimizer:
 
         ``closure`` re-evaluates the model, calls ``backward()`` and returns the loss.
         """
+        if _STEP_HOOK[0] is not None:  # tg.jit is tracing: it records the step (jit.py)
+            return _STEP_HOOK[0](self, closure)
         loss = None
         if closure is not None:
             with enable_grad():

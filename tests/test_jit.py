@@ -1,0 +1,184 @@
+"""tg.jit: replays equal eager runs (MLP with SGD momentum and Adam; a CNN with BatchNorm,
+dropout and a cosine schedule), retracing exactly when a guard changes, and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_gd as tg
+from tinygrad_gd import nn, optim
+from tinygrad_gd.jit import JitError
+from tinygrad_gd.nn import functional as F
+
+STEPS = 40  # per run (the issue's 100 take ~4x longer on this shared 2-core machine)
+
+
+def _data(shape, classes, n=10, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n,) + shape).astype(np.float32),
+            rng.integers(0, classes, (n, shape[0])))
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(),
+                         nn.Linear(32, 5))
+
+
+def _cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Dropout(0.3), nn.Linear(32, 5))
+
+
+def _run(make_model, make_opt, data, use_jit, schedule=False):
+    tg.manual_seed(0)
+    model = make_model()
+    opt = make_opt(model.parameters())
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=STEPS // 2) if schedule else None
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = tg.jit(step) if use_jit else step
+    X, Y = data
+    losses = []
+    for i in range(STEPS):
+        losses.append(fn(tg.tensor(X[i % len(X)]), tg.tensor(Y[i % len(Y)])).item())
+        if sched is not None:
+            sched.step()
+    state = [v.numpy().copy() for v in model.state_dict().values()]
+    return losses, state, fn
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda p: optim.SGD(p, lr=0.05, momentum=0.9),
+    lambda p: optim.Adam(p, lr=1e-2),
+], ids=["sgd-momentum", "adam"])
+def test_mlp_replay_equals_eager(make_opt):
+    data = _data((16, 20), 5)
+    eager = _run(_mlp, make_opt, data, False)
+    jitted = _run(_mlp, make_opt, data, True)
+    assert jitted[2].traces == 2  # the first call (grads None) and the second (grads set)
+    np.testing.assert_allclose(jitted[0], eager[0], rtol=0, atol=1e-6)
+    for a, b in zip(jitted[1], eager[1]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    assert eager[0][-1] < eager[0][0]  # it trains
+
+
+def test_cnn_dropout_batchnorm_cosine_schedule():
+    data = _data((8, 1, 14, 14), 5)
+    make_opt = lambda p: optim.SGD(p, lr=0.05, momentum=0.9)  # noqa: E731
+    eager = _run(_cnn, make_opt, data, False, schedule=True)
+    jitted = _run(_cnn, make_opt, data, True, schedule=True)
+    assert jitted[2].traces == 2
+    np.testing.assert_allclose(jitted[0], eager[0], rtol=0, atol=1e-6)
+    for a, b in zip(jitted[1], eager[1]):  # parameters, running statistics, batch count
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+def test_random_draws_are_fresh_and_seeded():
+    @tg.jit
+    def noisy(x):
+        return x + tg.rand(3)
+
+    tg.manual_seed(1)
+    a = [noisy(tg.zeros(3)).numpy() for _ in range(4)]
+    tg.manual_seed(1)
+    b = [tg.rand(3).numpy() for _ in range(4)]
+    assert noisy.traces == 1
+    np.testing.assert_array_equal(np.stack(a), np.stack(b))
+    assert not np.array_equal(a[2], a[3])
+
+
+def test_lr_read_at_replay():
+    w = tg.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.0)
+
+    @tg.jit
+    def step():
+        opt.zero_grad()
+        (w * 2.0).sum().backward()
+        opt.step()
+
+    step()
+    step()
+    assert w.item() == 1.0
+    opt.param_groups[0]["lr"] = 0.5
+    step()
+    assert w.item() == 0.0 and step.traces == 2
+
+
+def test_retrace_exactly_when_a_guard_changes():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5))
+
+    @tg.jit
+    def f(x):
+        return model(x.float()).sum()
+
+    x = tg.ones(2, 3)
+    with tg.no_grad():
+        f(x)
+        f(x)
+        assert f.traces == 1
+        f(tg.ones(5, 3))  # shape
+        assert f.traces == 2
+        f(tg.ones(2, 3, dtype=tg.float64).float())
+        assert f.traces == 2  # same signature again
+        f(tg.ones(2, 3, dtype=tg.float64))  # dtype
+        assert f.traces == 3
+        model.eval()  # a module's training flag
+        f(x)
+        assert f.traces == 4
+        model.eval()
+        f(x)
+        assert f.traces == 4
+    f(x)  # grad mode
+    assert f.traces == 5
+    f(x)
+    assert f.traces == 5
+
+
+def test_value_read_raises():
+    @tg.jit
+    def f(x):
+        if x.sum() > 0:
+            return x
+        return -x
+
+    with pytest.raises(JitError, match="reads a tensor's values"):
+        f(tg.ones(2))
+
+    @tg.jit
+    def g(x):
+        return x * x.sum().item()
+
+    with pytest.raises(JitError, match="reads a tensor's values"):
+        g(tg.ones(2))
+
+
+def test_stored_result_refused():
+    kept = []
+
+    @tg.jit
+    def f(x):
+        y = x * 2.0
+        kept.append(y)
+        return y
+
+    with pytest.raises(JitError, match="still referenced"):
+        f(tg.ones(2))
+
+
+def test_returned_tensors_are_fresh():
+    @tg.jit
+    def f(x):
+        return x * 2.0, {"s": x.sum()}
+
+    outs = [f(tg.full((2,), float(i))) for i in range(3)]
+    assert [o[0].tolist() for o in outs] == [[0.0, 0.0], [2.0, 2.0], [4.0, 4.0]]
+    assert [o[1]["s"].item() for o in outs] == [0.0, 2.0, 4.0]
