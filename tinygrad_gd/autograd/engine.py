@@ -224,13 +224,15 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     capture: Sequence[Tensor] | None = None,
+    sinks: frozenset | None = None,
 ) -> list[Tensor | None] | None:
     """The engine behind ``Tensor.backward`` and ``tg.grad``.
 
     With ``capture=None`` the gradients of leaves are accumulated into their ``.grad``; otherwise
     the gradients of the tensors in ``capture`` (leaves or not) are returned and ``.grad`` is
     untouched. Each leaf's contributions are summed first and delivered at the end, so a leaf's
-    hooks see its whole gradient once.
+    hooks see its whole gradient once. ``sinks`` (ids of tensors, forward over reverse only):
+    tensors whose gradient is wanted for its tangent alone (``forward_ad.backward_to_sinks``).
     """
     grads: dict[Primitive, Tensor] = {}
     leaves: dict[int, list] = {}  # id -> [leaf, summed gradient]
@@ -272,7 +274,8 @@ def run_backward(
             else:
                 if fn.versions is not None or fn.saves_output:
                     fn.check_versions()
-                input_grads = fn.backward(grad)
+                input_grads = (fn.backward(grad) if sinks is None
+                               else _fwad.backward_to_sinks(fn, grad, sinks))
                 if not isinstance(input_grads, tuple):
                     input_grads = (input_grads,)
                 if len(input_grads) != len(fn.edges):

@@ -361,3 +361,56 @@ def diag_jvp(fn: Any, tangents: tuple) -> Tensor | None:
 def zeros_for(x: Tensor, t: Tensor | None) -> Tensor:
     """``t``, or zeros shaped like ``x`` where an input carries no tangent."""
     return t if t is not None else _zeros_like(x)
+
+
+# ------------------------------------------------- forward over reverse: tangent-only gradients
+
+
+def backward_to_sinks(fn: Any, grad: Tensor, sinks: frozenset) -> tuple:
+    """``fn.backward(grad)`` inside a forward-over-reverse pass (``hvp``) whose gradients at the
+    tensors in ``sinks`` (ids) are read for their tangents only (``H v``; the gradient itself is
+    thrown away).
+
+    A primitive with a ``vjp_tangent(i, g, dg, tangents)`` rule gives a sink input's gradient as
+    a zero placeholder (a broadcast view: no memory, no arithmetic) carrying the exact tangent,
+    and skips computing the gradient's value: for ``x @ w`` that is the ``x.T @ g`` product of
+    the first layer's weight gradient, a third of a Hessian-vector product's arithmetic. The
+    other inputs' gradients are computed as usual.
+    """
+    from .. import backend
+    from ..tensor import Tensor
+
+    rule = getattr(fn, "vjp_tangent", None)
+    inputs = fn.inputs
+    if rule is None:
+        return fn.backward(grad)
+    sink = [id(t) in sinks and t._requires_grad for t in inputs]
+    if not any(sink):
+        return fn.backward(grad)
+    if all(s or not t._requires_grad for s, t in zip(sink, inputs)):
+        out: list = [None] * len(inputs)
+    else:  # the other inputs first, as usual (their gradients carry their tangents)
+        fn.needs_grad = lambda i: not sink[i] and inputs[i]._requires_grad
+        try:
+            out = list(fn.backward(grad))
+        finally:
+            del fn.needs_grad
+    level = _ForwardMode.level
+    dg = tangent_of(grad)
+    tangents = [tangent_of(t) for t in inputs]
+    _ForwardMode.level = None  # the rule's ops compute plain values (they are tangents)
+    try:
+        for i, is_sink in enumerate(sink):
+            if not is_sink:
+                continue
+            tangent = rule(i, grad, dg, tangents)
+            if tangent is None:
+                continue
+            xp = backend.xp_of(tangent.data)
+            zero = xp.broadcast_to(xp.zeros((), tangent.data.dtype), tangent.data.shape)
+            placeholder = Tensor._make(zero, tangent._device)
+            placeholder._fw = (level, tangent)
+            out[i] = placeholder
+    finally:
+        _ForwardMode.level = level
+    return tuple(out)

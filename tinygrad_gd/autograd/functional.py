@@ -158,11 +158,11 @@ def _zeros_for(t: Tensor) -> Tensor:
     return Tensor._make(backend.xp_of(t.data).zeros(t.shape, dtype=t.dtype), t.device)
 
 
-def _vjp_raw(outs, ins, v, create_graph, strict=False, what="vjp"):
+def _vjp_raw(outs, ins, v, create_graph, strict=False, what="vjp", sinks=None):
     roots = [o for o in outs if o.requires_grad]
     seeds = [g for o, g in zip(outs, v) if o.requires_grad]
-    found = (run_backward(roots, seeds, create_graph, create_graph, capture=list(ins)) if roots
-             else [None] * len(ins))
+    found = (run_backward(roots, seeds, create_graph, create_graph, capture=list(ins),
+                          sinks=sinks) if roots else [None] * len(ins))
     if strict:
         for i, g in enumerate(found):
             if g is None:
@@ -320,9 +320,12 @@ def hvp(func: Callable, inputs: TensorOrTensors, v: TensorOrTensors | None = Non
         if len(outs) != 1 or outs[0].numel() != 1:
             raise RuntimeError("hvp: func must return a single tensor with one element")
         out = outs[0]
-        # the gradient's tangent is H v: tangents flow through the backward pass
+        # the gradient's tangent is H v: tangents flow through the backward pass. Only the
+        # tangents of the gradients at the duals are read: `sinks` lets the last products
+        # (x.T @ g of a first layer) skip the gradient's value (forward_ad.backward_to_sinks)
+        sinks = None if create_graph else frozenset(id(d) for d in duals)
         gs = _vjp_raw((out,), ins, (_seed_gradient(out, None, "hvp"),), create_graph, strict,
-                      "hvp")
+                      "hvp", sinks)
         tangents = [fwAD.unpack_dual(g).tangent for g in gs]
         primal = fwAD.unpack_dual(out).primal
     if strict and any(t is None for t in tangents):

@@ -44,6 +44,23 @@ class Linear(Primitive):
             part = tc
         return fw.tsum(Linear.apply(ta, w) if ta is not None else None, part)
 
+    def vjp_tangent(self, i, g, dg, tangents):
+        # the tangent of backward's gradient i alone (forward over reverse: forward_ad)
+        x, w = self.inputs[0], self.inputs[1]
+        if i == 0:
+            return fw.tsum(MatMul.apply(dg, w) if dg is not None else None,
+                           MatMul.apply(g, tangents[1]) if tangents[1] is not None else None)
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        dg2 = dg.reshape(-1, dg.shape[-1]) if dg is not None and dg.ndim != 2 else dg
+        if i == 2:
+            return Sum.apply(dg2, axes=(0,), keepdims=False) if dg is not None else None
+        tx = tangents[0]
+        return fw.tsum(
+            OuterSum.apply(dg2, x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x)
+            if dg is not None else None,
+            OuterSum.apply(g2, tx.reshape(-1, tx.shape[-1]) if tx.ndim != 2 else tx)
+            if tx is not None else None)
+
     def backward(self, g):
         # Primitives called directly: the shapes were checked in forward, and this runs for
         # every layer of every training step.

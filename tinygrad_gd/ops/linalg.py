@@ -22,6 +22,16 @@ class MatMul(Primitive):
         return fw.tsum(MatMul.apply(ta, b) if ta is not None else None,
                        MatMul.apply(a, tb) if tb is not None else None)
 
+    def vjp_tangent(self, i, g, dg, tangents):
+        # the tangent of backward's gradient i alone (forward over reverse: forward_ad)
+        a, b = self.inputs
+        ta, tb = tangents[0], tangents[1]
+        if i == 0:
+            return fw.tsum(dg @ b.transpose(-1, -2) if dg is not None else None,
+                           g @ tb.transpose(-1, -2) if tb is not None else None)
+        return fw.tsum(a.transpose(-1, -2) @ dg if dg is not None else None,
+                       ta.transpose(-1, -2) @ g if ta is not None else None)
+
     def backward(self, g):
         a, b = self.inputs
         ga = g @ b.transpose(-1, -2) if self.needs_grad(0) else None
