@@ -284,8 +284,8 @@ def test_manual_seed_out_of_range_raises_right_away(seed, error):
     (lambda: tg.tensor([2**63]), ValueError, "does not fit in int64"),
     (lambda: tg.tensor(-(2**64)), ValueError, "does not fit in int64"),
     (lambda: tg.tensor([[1, 2], [3]]), ValueError, "ragged"),
-    (lambda: tg.tensor(["a"]), TypeError, "cannot make a tensor from str"),
-    (lambda: tg.tensor(None), TypeError, "cannot make a tensor from NoneType"),
+    (lambda: tg.tensor(["a"]), TypeError, "cannot make a Tensor from str"),
+    (lambda: tg.tensor(None), TypeError, "cannot make a Tensor from NoneType"),
     (lambda: tg.rand(2.5), TypeError, "rand: size must be ints"),
     (lambda: tg.normal(0.0, -1.0, (2,)), ValueError, "normal: std must be >= 0"),
 ])

@@ -84,7 +84,7 @@ def _check_data(data: Any) -> None:
             _check_data(v)
         return
     if data is None or isinstance(data, (str, bytes)) or not hasattr(data, "__array__"):
-        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} {data!r:.40}; "
+        raise TypeError(f"tensor: cannot make a Tensor from {type(data).__name__} {data!r:.40}; "
                         "expected numbers (bool, int, float), nested lists of them, or an array")
 
 
