@@ -4,6 +4,7 @@ Each test is a regression test of a finding of issue 13; without the stand-in an
 GPU they skip.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -69,3 +70,145 @@ def test_sgd_on_the_second_gpu():
     model(tg.ones(2, 3, device="cuda:1")).sum().backward()
     opt.step()
     assert model.weight.data.device.id == 1
+
+
+# ---------------------------------------------------------------- finding 1: index bounds
+def _forms(dev):
+    """Each indexing form with an out-of-range index (CuPy would wrap it around)."""
+    x = tg.arange(12.0, device=dev).reshape(3, 4)
+    i = lambda v: tg.tensor(v, device=dev)  # noqa: E731
+    ones = tg.ones(1, 4, device=dev)
+    return {
+        "getitem": lambda: x[i([0, 7])],
+        "getitem negative": lambda: x[i([0, -4])],
+        "getitem list": lambda: x[[0, 3]],
+        "getitem second axis": lambda: x[:, i([0, 4])],
+        "getitem 0-d": lambda: x[i(5)],
+        "getitem after an int": lambda: x[0, i([9])],
+        "getitem after ellipsis": lambda: x[..., i([4])],
+        "setitem": lambda: x.__setitem__(i([0, 3]), 1.0),
+        "setitem pair": lambda: x.__setitem__((i([0]), i([4])), 1.0),
+        "index_put": lambda: x.index_put((i([3]),), tg.tensor(1.0, device=dev)),
+        "index_put accumulate": lambda: x.index_put((i([3]),), tg.tensor(1.0, device=dev),
+                                                    accumulate=True),
+        "gather": lambda: x.gather(1, i([[0, 4]] * 3)),
+        "scatter": lambda: x.scatter(1, i([[0, 4]] * 3), 1.0),
+        "scatter_add": lambda: x.scatter_add(1, i([[0, 4]]), x),
+        "scatter_reduce": lambda: x.scatter_reduce(1, i([[0, 4]]), x, "amax"),
+        "index_select": lambda: x.index_select(0, i([3])),
+        "index_add": lambda: x.index_add(0, i([3]), ones),
+        "index_copy": lambda: x.index_copy(0, i([3]), ones),
+        "index_fill": lambda: x.index_fill(0, i([-1, 3]), 1.0),
+        "take": lambda: x.take(i([12])),
+        "take_along_dim": lambda: x.take_along_dim(i([[4]]), 1),
+        "put": lambda: x.put(i([-13]), tg.ones(1, device=dev)),
+        "embedding": lambda: tg.nn.functional.embedding(i([3]), x),
+    }
+
+
+@pytest.mark.parametrize("form", sorted(_forms("cpu")))
+def test_out_of_range_indices_raise_on_the_gpu_as_on_the_cpu(form):
+    with pytest.raises(IndexError) as on_cpu:
+        _forms("cpu")[form]()
+    with pytest.raises(IndexError) as on_gpu:
+        _forms("cuda")[form]()
+    # the same words (the CPU's may add where: NumPy raises it deeper, inside the op; after an
+    # integer the GPU names the axis of the whole tensor, the CPU that of the selected part)
+    gpu, cpu = str(on_gpu.value), str(on_cpu.value)
+    pattern = r"index (-?\d+) is out of \w+ for \w+ \d+ (?:with|of) size (\d+)"
+    assert gpu in cpu or re.search(pattern, gpu).groups() == re.search(pattern, cpu).groups()
+
+
+def test_in_range_indices_agree_on_both_devices():
+    def run(dev):
+        x = tg.arange(12.0, device=dev).reshape(3, 4).requires_grad_()
+        i = tg.tensor([2, -3, 0], device=dev)
+        y = x[i] + x[:, i[:2]].sum() + x[1, tg.tensor([-1, 3], device=dev)].sum()
+        y.sum().backward()
+        z = x.detach().clone()
+        z[tg.tensor([-1], device=dev), tg.tensor([-4], device=dev)] = 100.0
+        return y.tolist(), x.grad.tolist(), z.tolist()
+
+    assert run("cuda") == run("cpu")
+
+
+# ------------------------------------------------------------- finding 3: RandomSearch state
+@pytest.mark.parametrize("seed", [3, None])
+def test_random_search_state_dict_on_the_gpu(seed):
+    import pickle
+
+    def f(x):
+        return lambda: ((x - 1.0) ** 2).sum()
+
+    tg.manual_seed(0)
+    x = tg.zeros(4, device="cuda", requires_grad=True)
+    opt = tg.optim.RandomSearch([x], std=2.0, seed=seed)
+    opt.step(f(x))
+    saved = pickle.loads(pickle.dumps(opt.state_dict()))  # plain data, no lock inside
+    start = x.detach().clone()
+    for _ in range(3):
+        opt.step(f(x))
+    straight = x.tolist()
+
+    y = start.clone().requires_grad_()
+    resumed = tg.optim.RandomSearch([y], std=2.0, seed=seed)
+    resumed.load_state_dict(saved)
+    for _ in range(3):
+        resumed.step(f(y))
+    assert y.tolist() == straight and y.data.device.id == 0
+    # the same seed draws the same candidates on the CPU
+    tg.manual_seed(0)
+    c = tg.zeros(4, requires_grad=True)
+    cpu = tg.optim.RandomSearch([c], std=2.0, seed=seed)
+    for _ in range(4):
+        cpu.step(f(c))
+    np.testing.assert_allclose(c.numpy(), straight, rtol=1e-6)
+
+
+# -------------------------------------------------- finding 7: in-place ops on expanded views
+def _expanded_forms():
+    return {
+        "add_": lambda e, dev: e.add_(1),
+        "mul_": lambda e, dev: e.mul_(2.0),
+        "+=": lambda e, dev: e.__iadd__(1.0),
+        "copy_": lambda e, dev: e.copy_(tg.ones(2, 3, device=dev)),
+        "clamp_": lambda e, dev: e.clamp_(0.0, 1.0),
+        "exp_": lambda e, dev: e.exp_(),
+        "index_fill_": lambda e, dev: e.index_fill_(1, tg.tensor([0], device=dev), 0.0),
+        "masked_fill_": lambda e, dev: e.masked_fill_(tg.ones(2, 3, dtype=tg.bool, device=dev),
+                                                      0.0),
+        "transposed sub_": lambda e, dev: e.t().sub_(1),
+        "row of it": lambda e, dev: e[0].add_(1),
+        "setitem": lambda e, dev: e.__setitem__((0, 0), 5.0),
+        "fill_": lambda e, dev: e.fill_(3.0),
+        "zero_": lambda e, dev: e.zero_(),
+    }
+
+
+@pytest.mark.parametrize("form", sorted(_expanded_forms()))
+def test_in_place_on_an_expanded_tensor_behaves_alike_on_both_devices(form):
+    def run(dev):
+        s = tg.tensor([[1.0], [2.0]], device=dev)
+        e = s.expand(2, 3)
+        try:
+            _expanded_forms()[form](e, dev)
+        except RuntimeError as exc:
+            return "refused: " + str(exc), s.tolist()
+        return e.tolist(), s.tolist()
+
+    on_cpu, on_gpu = run("cpu"), run("cuda")
+    assert on_gpu == on_cpu
+    assert on_gpu[1] == [[1.0], [2.0]]  # never written through into the source on the GPU
+    assert on_gpu[0].startswith("refused: ") and "expand" in on_gpu[0]
+
+
+def test_expanded_views_follow_their_source_and_contiguous_copies():
+    for dev in ("cpu", "cuda"):
+        s = tg.tensor([[1.0], [2.0]], device=dev)
+        e = s.expand(2, 3)
+        s.add_(1)  # a view sees its source's writes, as torch's
+        assert e.tolist() == [[2.0] * 3, [3.0] * 3]
+        c = e.contiguous()  # memory of its own: in-place ops allowed, the source untouched
+        c.add_(1)
+        assert c.is_contiguous() and c.tolist() == [[3.0] * 3, [4.0] * 3]
+        assert s.tolist() == [[2.0], [3.0]]

@@ -210,6 +210,73 @@ def to_numpy(array: Array) -> np.ndarray:
     return to_device(array, "cpu")
 
 
+_DEBUG_CHECKS = [False]
+
+
+def set_debug_checks(enabled: bool) -> None:
+    """Check, on a GPU too, the values that only a device-to-host copy can check (a sync).
+
+    Off by default: a training step on a GPU then never waits on the host. On the CPU these
+    checks cost nothing and always run. With them off, a GPU flags bad values without a sync
+    instead (``cross_entropy``'s out-of-range labels give a NaN loss), as CUDA's device-side
+    asserts report errors later; ``tg.set_debug_checks(True)`` raises at the call, as the CPU.
+
+    >>> import tinygrad_gd as tg
+    >>> tg.set_debug_checks(True); tg.debug_checks_enabled()
+    True
+    >>> tg.set_debug_checks(False)
+    """
+    _DEBUG_CHECKS[0] = bool(enabled)
+
+
+def debug_checks_enabled() -> bool:
+    """Whether ``set_debug_checks(True)`` is in effect."""
+    return _DEBUG_CHECKS[0]
+
+
+def is_host(array: Array) -> bool:
+    """True for a NumPy array: its values can be read without a device-to-host copy."""
+    return isinstance(array, np.ndarray)
+
+
+def checks_values(array: Array) -> bool:
+    """True where checking the values of ``array`` is free (the CPU) or asked for
+    (``set_debug_checks(True)``); False on a GPU otherwise (the check would be a sync)."""
+    return isinstance(array, np.ndarray) or _DEBUG_CHECKS[0]
+
+
+_SCALARS: dict[tuple, Array] = {}
+
+
+def device_scalar(value: Any, dtype: np.dtype, device: str) -> Array:
+    """A 0-d array of ``value`` on ``device``; on a GPU cached per value, dtype and device, so a
+    Python scalar in an op (``x * 0.5``, ``mean``'s ``1/n``) is copied to the GPU once, not on
+    every call. The cached arrays are only ever read: ops never write their operands."""
+    if device == "cpu":
+        return np.asarray(value, dtype=dtype)
+    # -0.0 == 0.0 and 1 == True hash alike: the sign of a zero is part of the key; NaN is not
+    # equal to itself, so it is keyed by name
+    key = (value if value == value else "nan", math.copysign(1.0, value) if value == 0 else 0,
+           dtype, device)
+    hit = _SCALARS.get(key)
+    if hit is None:
+        if len(_SCALARS) >= 4096:  # a loop over ever new scalars must not grow it for ever
+            _SCALARS.clear()
+        hit = _SCALARS[key] = get_xp(device).asarray(value, dtype=dtype)
+    return hit
+
+
+def min_max(array: Array) -> tuple[Any, Any]:
+    """The smallest and largest element of a non-empty array as Python numbers: on a GPU one
+    device-to-host copy (a sync), where ``int(a.min()), int(a.max())`` would make two."""
+    if isinstance(array, np.ndarray):
+        return array.min().item(), array.max().item()
+    xp = xp_of(array)
+    with _cupy.cuda.Device(array.device.id):
+        both = xp.stack((array.min(), array.max())).get()
+    return both[0].item(), both[1].item()
+
+
 def scatter_add(target: Array, index: Any, values: Array) -> None:
     """``target[index] += values`` where repeated indices accumulate (unbuffered)."""
     if isinstance(target, np.ndarray):

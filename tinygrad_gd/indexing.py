@@ -25,17 +25,48 @@ def normalize_index(index: Any, xp: Any, shape: tuple[int, ...] | None = None) -
     if shape is not None and any(backend.is_array(i) and i.dtype == np.bool_ for i in items):
         _check_masks(items, shape)
     out: list[Any] = []
+    check = shape is not None and xp is not np  # see _check_bounds
     for item in items:
         if backend.is_array(item):
             if item.dtype == np.bool_ and item.ndim:
-                out.extend(item.nonzero())
+                out.extend(item.nonzero())  # in range by construction: never checked
                 continue
             # a 0-d mask (x[True] adds an axis, x[False] an empty one) has no nonzero(): kept
             if item.dtype.kind not in "iub":
                 raise IndexError(
                     f"tensors used as indices must be integer or bool, got {item.dtype}")
+            if check and item.dtype.kind in "iu" and not isinstance(item, np.ndarray):
+                check = 2  # a device integer index: CuPy would wrap it, so it is checked
         out.append(item)
+    if check == 2:
+        _check_bounds(items, shape)
     return tuple(out)
+
+
+def _check_bounds(items: list, shape: tuple[int, ...]) -> None:
+    """Refuse out-of-range device integer indices as NumPy refuses host ones (CuPy wraps them
+    around silently): one device-to-host copy of their min and max per index array."""
+    def width(item: Any) -> int:
+        if item is None or item is Ellipsis:
+            return 0
+        if backend.is_array(item) and item.dtype == np.bool_:
+            return item.ndim
+        return 1
+
+    widths = [width(item) for item in items]
+    pos = 0
+    for k, item in enumerate(items):
+        if item is Ellipsis:
+            pos = len(shape) - sum(widths[k + 1:])
+            continue
+        if (backend.is_array(item) and item.dtype.kind in "iu" and item.size
+                and not isinstance(item, np.ndarray) and pos < len(shape)):
+            lo, hi = backend.min_max(item)
+            size = shape[pos]
+            if lo < -size or hi >= size:
+                bad = lo if lo < -size else hi
+                raise IndexError(f"index {bad} is out of bounds for axis {pos} with size {size}")
+        pos += widths[k]
 
 
 def _index_item(item: Any, xp: Any) -> Any:

@@ -115,8 +115,15 @@ class ConversionMethods:
         return -1 if self._device == "cpu" else int(self._device.split(":")[1])
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
-        """``self`` (values are always laid out so that every op accepts them)."""
-        return self
+        """``self`` when its values are C-contiguous, else a C-contiguous (differentiable) copy,
+        as torch's: an expanded or transposed view gets memory of its own, which in-place ops
+        may then write (on every device alike)."""
+        if self.data.flags.c_contiguous:
+            return self
+        out = self.clone()
+        if not out.data.flags.c_contiguous:  # the copy kept a transposed layout
+            out.data = backend.xp_of(out.data).ascontiguousarray(out.data)
+        return out
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         """Whether the values are C-contiguous in memory."""

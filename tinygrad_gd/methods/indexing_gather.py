@@ -63,7 +63,7 @@ def in_range(arr: Any, size: int, op: str, dim: int, negative: bool = False) -> 
     only where torch wraps them, as in ``take``)."""
     if arr.size == 0:
         return arr
-    lo, hi = int(arr.min()), int(arr.max())
+    lo, hi = backend.min_max(arr)  # one sync on a GPU
     low = -size if negative else 0
     if lo < low or hi >= size:
         bad = lo if lo < low else hi

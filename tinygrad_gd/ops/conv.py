@@ -190,11 +190,14 @@ def first_argmax(cols, axis: int):
     best = cols.max(axis=axis, keepdims=True)
     index = xp.zeros(best.shape, dtype=xp.intp)
     # a NaN is the maximum of its window (as torch) but never equals it: match it by NaN-ness
-    # too, checked only when a NaN is there (one pass over the small output)
-    has_nan = backend.is_floating(best.dtype) and bool(xp.isnan(best).any())
+    # too, checked only when a NaN is there (one pass over the small output; on a GPU NaNs are
+    # assumed rather than looked for, which would be a sync)
+    has_nan = backend.is_floating(best.dtype) and (not backend.is_host(best)
+                                                   or bool(xp.isnan(best).any()))
     still_missing = None
+    lead = (slice(None),) * axis
     for t in range(cols.shape[axis] - 1):
-        tap = xp.take(cols, [t], axis=axis)
+        tap = cols[lead + (slice(t, t + 1),)]  # a view (take with [t] copies the list in)
         miss = tap != best
         if has_nan:
             miss &= tap == tap
@@ -229,7 +232,9 @@ def window_max(x, kernel: Pair):
     # index of the first maximum = how many leading taps miss it; counted with boolean
     # arithmetic (masked writes such as copyto(where=) are ~10x slower here)
     index = xp.zeros_like(best, dtype=xp.int8 if len(taps) < 128 else xp.int64)  # same order
-    has_nan = backend.is_floating(best.dtype) and bool(xp.isnan(best).any())  # see first_argmax
+    # see first_argmax; on a GPU NaNs are assumed rather than looked for (that would be a sync)
+    has_nan = backend.is_floating(best.dtype) and (not backend.is_host(best)
+                                                   or bool(xp.isnan(best).any()))
     still_missing = None
     for _, (i, j) in taps[:-1]:
         tap = _tap(x, i, j, kernel, out_hw)

@@ -113,7 +113,9 @@ class Pow(Primitive):
             # b a^(b-1) is 0 where b == 0 (as torch), not 0 * 0^-1 = nan at a == 0: the base is
             # replaced by 1 there, so no inf appears at any order
             zero_b = b.data == 0
-            base = where_const(~zero_b, a, 1.0) if zero_b.any() else a
+            # (on a GPU the mask is applied without asking whether it is needed: a sync)
+            base = (where_const(~zero_b, a, 1.0)
+                    if not backend.is_host(zero_b) or zero_b.any() else a)
             ga = g * b * base ** (b - 1)
         # d(a^b)/db = a^b log a; where a == 0 the limit (b > 0) is 0, not 0 * -inf = nan.
         gb = None
@@ -125,7 +127,8 @@ class Pow(Primitive):
 
 def where_const(mask, x: Tensor, fill: float) -> Tensor:
     """``where(mask, x, fill)`` with a constant mask (differentiable in ``x``)."""
-    return Where.apply(x._const(mask), x, x._const(backend.xp_of(x.data).asarray(fill, x.dtype)))
+    return Where.apply(x._const(mask), x, x._const(backend.device_scalar(fill, x.dtype,
+                                                                         x._device)))
 
 
 class Exp(Primitive):

@@ -63,7 +63,9 @@ class Max(Primitive):
         red = a.min if minimum else a.max
         m = red(axis=axes, keepdims=True)
         mask = a == m
-        if backend.is_floating(a.dtype) and not mask.any(axis=axes, keepdims=True).all():
+        # on a GPU the NaNs are added without asking whether there are any (that is a sync)
+        if backend.is_floating(a.dtype) and (not backend.is_host(a) or not mask.any(
+                axis=axes, keepdims=True).all()):
             xp = backend.xp_of(a)
             mask = mask | xp.isnan(a)  # a NaN max (torch propagates it) takes the gradient
         self.weight = mask / mask.sum(axis=axes, keepdims=True).astype(a.dtype)
@@ -233,15 +235,17 @@ def norm(x: Tensor, p=2, axis=None, keepdims=False, *, dim=None, keepdim=None) -
 
         a = x.abs()
         nz = a.data != 0
+        host = backend.is_host(nz)  # on a GPU the safe forms always: no sync to choose
         # |x|^p has an infinite slope at 0 for p < 1: zeros contribute 0 with a 0 gradient (as
         # torch), never 0 * inf = nan
-        powered = a ** p if nz.all() else where_const(nz, where_const(nz, a, 1.0) ** p, 0.0)
+        powered = a ** p if host and nz.all() else where_const(nz, where_const(nz, a, 1.0) ** p,
+                                                               0.0)
         total = powered.sum(axis=axes, keepdims=keep)
         if p < 0:  # one zero makes the sum infinite and the norm 0, a constant there
             keep_it = nz.all(axis=axes, keepdims=keep)
         else:  # t ** (1/p) has an infinite slope at 0: where the norm is 0 its gradient is 0
             keep_it = backend.xp_of(total.data).asarray(total.data != 0)
-        if keep_it.all():
+        if host and keep_it.all():
             return total ** (1.0 / p)
         return where_const(keep_it, where_const(keep_it, total, 1.0) ** (1.0 / p), 0.0)
     raise ValueError(f"norm: unsupported order p={p!r}; use a number, 'fro' or inf")

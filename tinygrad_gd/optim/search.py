@@ -2,8 +2,10 @@
 
 They show what gradients buy: on anything but a tiny problem both are far slower than gradient
 descent per evaluation of the loss. Both need a closure returning the loss, keep the best
-parameters found in place, and draw from a seeded generator (``seed=``, else the library's,
-reseeded by ``tg.manual_seed``).
+parameters found in place, and draw from a seeded generator (``seed=``, else the library's CPU
+generator, reseeded by ``tg.manual_seed``). The draws are made on the host whatever the
+parameters' device (each step already waits for the loss on the host), so a state_dict holds a
+plain NumPy generator state, and the same seed gives the same candidates on every device.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import copy
 import math
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from .. import backend
 from ..autograd import no_grad
@@ -27,10 +31,11 @@ class _Search(Optimizer):
         if len(self.param_groups) != 1:
             raise ValueError(f"{type(self).__name__} supports a single parameter group")
         self.seed = seed
-        device = self.param_groups[0]["params"][0].device
         self._own_rng = seed is not None
-        self._rng = (backend.get_xp(device).random.default_rng(seed) if self._own_rng
-                     else backend.generators.get(device))
+        # a NumPy generator on every device: CuPy's keeps its state on the GPU behind a lock
+        # (it can be neither saved nor deep-copied)
+        self._rng = (np.random.default_rng(seed) if self._own_rng
+                     else backend.generators.get("cpu"))
 
     def _evaluate(self, closure: Callable[[], Any]) -> float:
         with no_grad():
@@ -39,7 +44,11 @@ class _Search(Optimizer):
         return value if math.isfinite(value) else math.inf
 
     def _noise(self, p: Tensor) -> Any:
-        return self._rng.standard_normal(p.shape, dtype=p.dtype)
+        """Standard normal noise of ``p``'s shape and dtype, drawn on the host, on ``p``'s
+        device."""
+        dtype = p.dtype if p.dtype in (np.float32, np.float64) else np.float32  # NumPy's draws
+        noise = self._rng.standard_normal(p.shape, dtype=dtype).astype(p.dtype, copy=False)
+        return backend.to_device(noise, p._device)
 
     def _candidate(self, p: Tensor, group: dict[str, Any]) -> Any:  # pragma: no cover
         raise NotImplementedError
@@ -72,12 +81,10 @@ class _Search(Optimizer):
                             p0.device)
 
     def state_dict(self) -> dict[str, Any]:
-        """As ``Optimizer.state_dict``, plus the generator's state (CPU), so resuming draws the
-        same candidates."""
+        """As ``Optimizer.state_dict``, plus the (host) generator's state, so resuming draws
+        the same candidates."""
         sd = super().state_dict()
-        bit_gen = getattr(self._rng, "bit_generator", None)
-        if bit_gen is not None and hasattr(bit_gen, "state"):
-            sd["rng_state"] = copy.deepcopy(bit_gen.state)
+        sd["rng_state"] = copy.deepcopy(self._rng.bit_generator.state)
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -87,7 +94,7 @@ class _Search(Optimizer):
         super().load_state_dict(sd)
         if rng_state is not None:
             if not self._own_rng:  # never rewind the library's shared generator
-                self._rng = backend.get_xp("cpu").random.default_rng()
+                self._rng = np.random.default_rng()
                 self._own_rng = True
             self._rng.bit_generator.state = copy.deepcopy(rng_state)
 

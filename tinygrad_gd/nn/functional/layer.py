@@ -12,6 +12,7 @@ from ... import backend
 from ...autograd import no_grad
 from ...ops.elementwise import Where
 from ...ops.fused import Linear as _Linear
+from ...ops.movement import GetItem
 from ...tensor import Tensor
 
 __all__ = ["linear", "bilinear", "pad", "dropout", "dropout1d", "dropout2d", "alpha_dropout",
@@ -231,9 +232,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
         raise ValueError(f"embedding: expected weight (num_embeddings, dim), got "
                          f"{tuple(weight.shape)}")
     n = weight.shape[0]
-    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+    lo, hi = backend.min_max(idx) if idx.size else (0, 0)  # on a GPU: one sync
+    if lo < 0 or hi >= n:
         raise IndexError(f"embedding: index out of range: indices must be in [0, {n}), got "
-                         f"values from {int(idx.min())} to {int(idx.max())}")
+                         f"values from {lo} to {hi}")
     if padding_idx is not None:
         if not -n <= padding_idx < n:
             raise ValueError(f"embedding: padding_idx {padding_idx} must be within "
@@ -248,7 +250,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
             scale = backend.xp_of(norms).where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
             weight.data[rows] = picked * scale[:, None].astype(picked.dtype)
             weight._version[0] += 1
-    out = weight[idx]
+    out = GetItem.apply(weight, index=(idx,))  # weight[idx], already bounds-checked
     if scale_grad_by_freq:
         xp = backend.xp_of(idx)
         _, inverse, counts = xp.unique(idx, return_inverse=True, return_counts=True)

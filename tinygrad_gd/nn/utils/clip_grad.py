@@ -72,6 +72,13 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     if not grads:
         return
     total = total_norm.data if isinstance(total_norm, Tensor) else total_norm
+    if backend.is_array(total) and not backend.is_host(total):
+        # on a GPU the coefficient stays there (minimum keeps a NaN, as below): no sync
+        coef_d = backend.xp_of(total).minimum(max_norm / (total + 1e-6), 1.0)
+        for g in grads:
+            g.data = g.data * coef_d.astype(g.data.dtype)
+            g._version[0] += 1
+        return
     coef = min(float(max_norm / (total + 1e-6)), 1.0) if not _is_nan(total) else math.nan
     for g in grads:
         # a new array, not ``*=``: a gradient's array may be a read-only broadcast view
