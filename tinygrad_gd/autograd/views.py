@@ -79,7 +79,7 @@ def region_of(t: Tensor, steps: tuple) -> Tensor:
 def check_inplace(t: Tensor, name: str = "an in-place operation") -> None:
     """Refuse in-place writes autograd cannot follow, and bring a stale view's node up to date."""
     strides, shape = t.data.strides, t.data.shape
-    if 0 in strides and any(s == 0 and n > 1 for s, n in zip(strides, shape)):
+    if 0 in strides and t.data.size and any(s == 0 and n > 1 for s, n in zip(strides, shape)):
         raise RuntimeError(
             f"{name}: unsupported operation: more than one element of the written-to tensor "
             f"{tuple(shape)} refers to a single memory location (an expand/broadcast view). "
