@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_gd as tg
+from tinygrad_gd import backend
 from tinygrad_gd.autograd import Primitive
 
 
@@ -20,7 +21,7 @@ class WrongSquare(Primitive):
         (x,) = self.inputs
         scale = np.ones(x.shape)
         scale.reshape(-1)[1] = 1.1
-        return g * 2.0 * x * g._const(scale)
+        return g * 2.0 * x * g._const(backend.to_device(scale, g._device))  # on g's device
 
 
 class WrongSecondOrder(Primitive):
@@ -34,20 +35,20 @@ class WrongSecondOrder(Primitive):
         return g * g._const(2.0 * x.data)
 
 
-def t64(a, requires_grad=True):
+def t64(a, requires_grad=True, device="cpu"):
     return tg.tensor(np.asarray(a, dtype=np.float64), dtype="float64",
-                     requires_grad=requires_grad)
+                     requires_grad=requires_grad, device=device)
 
 
-def test_gradcheck_passes_on_correct_gradients():
-    a, b = t64([[0.3, -1.2], [0.7, 2.0]]), t64([0.5, -0.4])
+def test_gradcheck_passes_on_correct_gradients(device):
+    a, b = t64([[0.3, -1.2], [0.7, 2.0]], device=device), t64([0.5, -0.4], device=device)
     assert tg.gradcheck(lambda a, b: (a * b).tanh() @ b, (a, b))
     assert tg.gradgradcheck(lambda a, b: (a * b).tanh() @ b, (a, b))
 
 
-def test_gradcheck_catches_a_wrong_backward_and_names_input_element_and_values():
-    x = t64([0.5, 2.0, -1.0])
-    y = t64([1.0, 1.0, 1.0])
+def test_gradcheck_catches_a_wrong_backward_and_names_input_element_and_values(device):
+    x = t64([0.5, 2.0, -1.0], device=device)
+    y = t64([1.0, 1.0, 1.0], device=device)
     with pytest.raises(tg.GradcheckError) as info:
         tg.gradcheck(lambda y, x: y * WrongSquare.apply(x), (y, x))
     msg = str(info.value)

@@ -128,19 +128,20 @@ TORCH_CASES = [
 
 
 @pytest.mark.parametrize("name,kwargs", TORCH_CASES)
-def test_25_steps_match_torch(name, kwargs):
+def test_25_steps_match_torch(name, kwargs, device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(1)
     M = rng.normal(size=(6, 6))
     H = M @ M.T / 6 + 0.5 * np.eye(6)
     c, x0 = rng.normal(size=6), rng.normal(size=6)
-    x = tg.tensor(x0.copy(), requires_grad=True)
+    x = tg.tensor(x0.copy(), requires_grad=True, device=device)
     xt = torch.tensor(x0.copy(), requires_grad=True)
     opt, opt_t = getattr(optim, name)([x], **kwargs), getattr(torch.optim, name)([xt], **kwargs)
     Ht, ct = torch.tensor(H), torch.tensor(c)
+    Hg, cg = tg.tensor(H, device=device), tg.tensor(c, device=device)
     for _ in range(25):
         opt.zero_grad()
-        (0.5 * (x @ (tg.tensor(H) @ x)) - (tg.tensor(c) * x).sum()).backward()
+        (0.5 * (x @ (Hg @ x)) - (cg * x).sum()).backward()
         opt.step()
         opt_t.zero_grad()
         (0.5 * (xt @ (Ht @ xt)) - (ct * xt).sum()).backward()

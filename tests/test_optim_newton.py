@@ -16,8 +16,8 @@ def rosenbrock(x):
 
 # --------------------------------------------------------------------------- Newton
 @pytest.mark.parametrize("solver", ["exact", "cg"])
-def test_newton_rosenbrock_converges_quadratically(solver):
-    x = tg.tensor([-1.2, 1.0], dtype="float64", requires_grad=True)
+def test_newton_rosenbrock_converges_quadratically(solver, device):
+    x = tg.tensor([-1.2, 1.0], dtype="float64", requires_grad=True, device=device)
     opt = optim.Newton([x], solver=solver, line_search="backtracking")
     errors = []
     for _ in range(30):
@@ -36,19 +36,19 @@ def test_newton_rosenbrock_converges_quadratically(solver):
     assert min(b / a for a, b in tail) < 1e-3
 
 
-def test_one_cg_step_solves_an_spd_quadratic_of_dimension_50():
+def test_one_cg_step_solves_an_spd_quadratic_of_dimension_50(device):
     rng = np.random.default_rng(0)
     Q, _ = np.linalg.qr(rng.normal(size=(50, 50)))
     A = Q @ np.diag(np.linspace(1.0, 20.0, 50)) @ Q.T
     b = rng.normal(size=50)
-    At, bt = tg.tensor(A), tg.tensor(b)
-    x = tg.zeros(50, dtype="float64", requires_grad=True)
+    At, bt = tg.tensor(A, device=device), tg.tensor(b, device=device)
+    x = tg.zeros(50, dtype="float64", requires_grad=True, device=device)
     opt = optim.Newton([x], solver="cg", cg_tol=1e-12)
     opt.step(lambda: 0.5 * (x @ (At @ x)) - (bt * x).sum())
     np.testing.assert_allclose(x.numpy(), np.linalg.solve(A, b), rtol=0, atol=1e-9)
     assert 1 <= opt.stats["hvps"] <= 50 and opt.stats["hvps"] == opt.stats["cg_iters"]
     # the iteration cap: 3 CG iterations, 3 HVPs, a partial but descending step
-    y = tg.zeros(50, dtype="float64", requires_grad=True)
+    y = tg.zeros(50, dtype="float64", requires_grad=True, device=device)
     capped = optim.Newton([y], solver="cg", cg_max_iter=3)
     capped.step(lambda: 0.5 * (y @ (At @ y)) - (bt * y).sum())
     assert capped.stats["hvps"] == 3

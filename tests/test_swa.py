@@ -17,12 +17,12 @@ def small_net(bn=False):
     return nn.Sequential(*layers)
 
 
-def train_steps(model, opt, n, seed=0):
+def train_steps(model, opt, n, seed=0, device="cpu"):
     """n SGD steps on random regression data; yields after each step."""
     rng = np.random.default_rng(seed)
     for _ in range(n):
-        x = tg.tensor(rng.normal(size=(8, 3)).astype(np.float32))
-        y = tg.tensor(rng.normal(size=(8, 2)).astype(np.float32))
+        x = tg.tensor(rng.normal(size=(8, 3)).astype(np.float32), device=device)
+        y = tg.tensor(rng.normal(size=(8, 2)).astype(np.float32), device=device)
         opt.zero_grad()
         ((model(x) - y) ** 2).mean().backward()
         opt.step()
@@ -33,12 +33,12 @@ def params_np(model):
     return [p.numpy().copy() for p in model.parameters()]
 
 
-def test_averaged_weights_equal_the_mean_of_the_snapshots():
-    model = small_net(bn=True)
+def test_averaged_weights_equal_the_mean_of_the_snapshots(device):
+    model = small_net(bn=True).to(device)
     swa = swa_utils.AveragedModel(model)
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     snaps = []
-    for _ in train_steps(model, opt, 7):
+    for _ in train_steps(model, opt, 7, device=device):
         swa.update_parameters(model)
         snaps.append(params_np(model))
     assert int(swa.n_averaged.item()) == 7
@@ -51,9 +51,9 @@ def test_averaged_weights_equal_the_mean_of_the_snapshots():
     bn_avg, bn_model = swa.module[1], model[1]
     np.testing.assert_array_equal(bn_avg.running_mean.numpy(), bn_model.running_mean.numpy())
     # the averaged model runs forward with the averaged weights, and is a copy
-    x = tg.randn(5, 3)
+    x = tg.randn(5, 3, device=device)
     swa.eval()
-    assert swa(x).shape == (5, 2)
+    assert swa(x).shape == (5, 2) and swa(x).device == model[0].weight.device
     assert all(a is not b for a, b in zip(swa.module.parameters(), model.parameters()))
 
 
@@ -134,11 +134,11 @@ def test_swalr_taking_over_from_another_schedule_matches_torch():
     assert seqs[0][-1] == pytest.approx(0.02)
 
 
-def test_update_bn_reproduces_statistics_computed_directly():
-    model = small_net(bn=True)
+def test_update_bn_reproduces_statistics_computed_directly(device):
+    model = small_net(bn=True).to(device)
     rng = np.random.default_rng(1)
-    batches = [(tg.tensor(rng.normal(size=(10, 3)).astype(np.float32) * 2 + 1), None)
-               for _ in range(4)]
+    batches = [(tg.tensor(rng.normal(size=(10, 3)).astype(np.float32) * 2 + 1, device=device),
+                None) for _ in range(4)]
     bn = model[1]
     bn.running_mean.data[...] = 5.0       # stale statistics that must be forgotten
     bn.momentum = 0.3
@@ -153,7 +153,7 @@ def test_update_bn_reproduces_statistics_computed_directly():
     assert bn.momentum == 0.3 and not model.training     # restored
     # equal batches: the cumulative average of batch means is the mean over all the data
     np.testing.assert_allclose(want_mean, np.concatenate(feats).mean(axis=0), rtol=1e-5)
-    swa_utils.update_bn([tg.ones(2, 3)], small_net())     # no BatchNorm: nothing to do
+    swa_utils.update_bn([tg.ones(2, 3, device=device)], small_net().to(device))  # no BN: no-op
 
 
 def test_update_bn_matches_torch():
