@@ -120,6 +120,9 @@ def top_hessian_eigenvalue(loss_fn: Callable[[], Tensor], params: Iterable[Tenso
     loss = loss_fn()
     if not isinstance(loss, Tensor) or loss.numel() != 1:
         raise ValueError("top_hessian_eigenvalue: loss_fn must return a one-element Tensor")
+    # The gradient's graph is built once and each product is one more backward pass through
+    # it: measured faster per product than a fresh forward-over-reverse tg.hvp (1.0 vs 1.9 ms,
+    # softmax regression 784-10; examples/forward_vs_reverse.py), as optim.Newton does.
     grads = grad(loss.reshape(()), params, create_graph=True, allow_unused=True)
     live = [(p, g) for p, g in zip(params, grads) if g is not None and g.requires_grad]
     if not live:
