@@ -1,0 +1,373 @@
+"""``tg.jit``: trace a function of Tensors once, then replay its NumPy calls from a flat list.
+
+How it works
+------------
+The first call with a new signature *traces*: it runs the function eagerly (so that call is an
+ordinary training step), while every backend array it touches is an ``_Traced`` array, an
+``ndarray`` subclass whose ``__array_ufunc__`` / ``__array_function__`` and array methods record
+each NumPy call with the *slots* of its operands and results. What is recorded is therefore the
+backend calls themselves, wherever they happen: inside primitives' forward and backward, in
+Tensor methods that compute on raw arrays (relu's slope, cross-entropy's ``softmax - onehot``),
+BatchNorm's in-place running statistics, the backward seed. The Tensor objects, the tape and the
+topological sort exist only while tracing.
+
+The state the step reads and writes is found in the function's closure and globals (and
+``modules=``/``optimizers=``): every parameter, buffer and existing ``.grad`` becomes an
+*external* slot, bound to the live array at each replay. Random draws from the library's
+generators are recorded as draws, made again at every replay from the generator current then (so
+``tg.manual_seed`` makes jitted runs reproducible). ``Optimizer.step`` is recorded as itself: the
+replay hands it the gradients' slot arrays and calls it, so it reads ``lr`` (a schedule's),
+momentum and its step counts at replay time, never baked in. ``zero_grad`` needs no record: the
+gradients each parameter holds at each ``step`` and at the end are recorded as slots.
+
+A replay binds the inputs' and the state's arrays to their slots and runs the list: each entry is
+a closure calling one NumPy function. A ufunc or reduction whose result is a fresh temporary gets a
+buffer allocated once (the trace's own array) and is called with ``out=``; results that outlive
+the step (gradients left in ``.grad``) are allocated fresh. Returned Tensors are copies of their
+slots (detached: no graph exists after a replay).
+
+Guards and limits
+-----------------
+- A new trace (a cache keyed by the signature) when an input's shape, dtype, device or
+  ``requires_grad`` changes, a non-Tensor argument changes, grad mode changes, a found module's
+  ``training`` flag changes, or a found parameter's ``.grad`` goes from None to set (or back).
+- Reading a tensor's values into Python inside the function (``.item()``, ``if t > 0:``,
+  ``float(t)``, ``.numpy()``, ``.tolist()``, printing) raises ``JitError``, as TinyJit and
+  ``torch.compile(fullgraph=True)`` do: the replay could not follow another branch. Branches the
+  library takes internally on values (a NaN check) become guards: a replay where the value
+  differs raises ``JitError`` instead of computing something else.
+- Python-side effects are not replayed: appending to a list, a scheduler's ``step()`` (call it
+  outside), reassigning a module attribute to a new Tensor (refused: a traced array still alive
+  after the trace raises ``JitError``), ``opt.step(closure)``.
+- State outside the found modules and optimizers is not tracked: pass ``modules=``/
+  ``optimizers=`` when they are reached another way than the closure, globals or ``self``.
+- CPU (NumPy) only for now; CuPy tensors raise ``JitError``.
+
+>>> import tinygrad_gd as tg
+>>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+>>> opt = tg.optim.SGD([w], lr=0.1)
+>>> @tg.jit
+... def step(x):
+...     opt.zero_grad()
+...     loss = ((w * x).sum() - 1.0) ** 2
+...     loss.backward()
+...     opt.step()
+...     return loss
+>>> [round(step(tg.tensor([1.0, 1.0])).item(), 4) for _ in range(3)]
+[4.0, 1.44, 0.5184]
+>>> step.traces      # the second call traced again: w.grad went from None to set (a guard)
+2
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import engine as _engine
+from ..autograd.grad_mode import _GradMode
+from ..optim import optimizer as _optimizer
+from ..tensor import Tensor
+from .replay import _RETRACE, _out_spec, _Plan
+from .tracer import _ACTIVE, _ALLOCATORS, JitError, _Trace, _Traced
+
+__all__ = ["jit", "JitError"]
+
+
+# ------------------------------------------------------------------------- tracing hooks
+def _sync_grads(tr: _Trace, tensors: list) -> None:
+    """Record which array each tensor's ``.grad`` holds now (``zero_grad`` and backward's
+    assignments are replayed as their outcome)."""
+    own = {(id(t), s) for s, t, kind, _, _ in tr.ext if kind == "grad"}
+    entries = []
+    for t in tensors:
+        g = t.grad
+        if g is None:
+            entries.append((t, None))
+        elif isinstance(g.data, _Traced):
+            s = tr.slot_of(g.data)
+            if (id(t), s) not in own:  # an untouched old gradient stays as it is
+                entries.append((t, s))
+    tr.prog.append(("grads", entries))
+
+
+def _step_hook(opt: Any, closure: Any) -> Any:
+    tr = _ACTIVE[0]
+    if closure is not None:
+        raise JitError("tg.jit: opt.step(closure) inside a jitted function is not supported; "
+                       "call loss.backward() and opt.step() in the function")
+    _sync_grads(tr, opt._all_params())
+    tr.prog.append(("step", opt))
+    hook, _optimizer._STEP_HOOK[0] = _optimizer._STEP_HOOK[0], None
+    tr.quiet = True
+    try:
+        return opt.step()  # the real update now; recorded as "call opt.step()" for replays
+    finally:
+        tr.quiet = False
+        _optimizer._STEP_HOOK[0] = hook
+
+
+class _GenProxy:
+    """Stands for a device's generator while tracing: each draw is recorded as a draw."""
+
+    def __init__(self, tr: _Trace, device: str) -> None:
+        self._tr, self._device = tr, device
+
+    def __getattr__(self, name: str) -> Any:
+        if self._tr.quiet:
+            return getattr(_real_generator(self._device), name)
+        fn = functools.partial(_draw, self._device, name)
+        return lambda *a, **k: self._tr.record(fn, a, k, None)
+
+
+def _real_generator(device: str) -> Any:
+    gens = backend.generators
+    return type(gens).get(gens, device)
+
+
+def _draw(device: str, name: str, *a: Any, **k: Any) -> Any:
+    """One draw from the library's generator current at this moment (trace or replay)."""
+    return getattr(_real_generator(device), name)(*a, **k)
+
+
+def _allocator(tr: _Trace, name: str, orig: Any) -> Any:
+    converts = name in ("asarray", "array", "ascontiguousarray", "asanyarray", "copy")
+
+    def make(*a: Any, **k: Any) -> Any:
+        if tr.quiet or (converts and not any(isinstance(v, _Traced) for v in a)):
+            return orig(*a, **k)
+        return tr.record(orig, a, k, None)  # a fresh buffer (or a conversion) at every replay
+    return make
+
+
+class _Patches:
+    """Install the tracing hooks for the duration of one trace, and remove them after."""
+
+    def __init__(self, tr: _Trace) -> None:
+        self.tr = tr
+        self.touched: dict[int, Tensor] = {}
+
+    def __enter__(self) -> _Patches:
+        tr = self.tr
+        self.saved = {name: getattr(np, name) for name in _ALLOCATORS}
+        for name, orig in self.saved.items():
+            setattr(np, name, _allocator(tr, name, orig))
+        backend.generators.get = lambda device: _GenProxy(tr, device)
+        self.accumulate = _engine._accumulate
+        touched, accumulate = self.touched, self.accumulate
+
+        def track(t: Tensor, g: Tensor, create_graph: bool) -> None:
+            touched[id(t)] = t
+            accumulate(t, g, create_graph)
+        _engine._accumulate = track
+        _optimizer._STEP_HOOK[0] = _step_hook
+        _ACTIVE[0] = tr
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _ACTIVE[0] = None
+        _optimizer._STEP_HOOK[0] = None
+        _engine._accumulate = self.accumulate
+        del backend.generators.get
+        for name, orig in self.saved.items():
+            setattr(np, name, orig)
+
+
+# ---------------------------------------------------------------------------- the decorator
+def _discover(fn: Any, extra: list) -> tuple[list, list]:
+    """The Modules and Optimizers a function reaches: its closure, the globals it names, its
+    ``self``, one level into containers and plain objects; plus ``extra``."""
+    from ..nn.module import Module
+
+    seen: dict[int, Any] = {}
+
+    def visit(obj: Any, depth: int) -> None:
+        if id(obj) in seen or obj is None:
+            return
+        if isinstance(obj, (Module, _optimizer.Optimizer)):
+            seen[id(obj)] = obj
+        elif depth > 0 and isinstance(obj, (list, tuple)):
+            for v in obj:
+                visit(v, depth - 1)
+        elif depth > 0 and isinstance(obj, dict):
+            for v in obj.values():
+                visit(v, depth - 1)
+        elif depth > 0 and hasattr(obj, "__dict__") and not isinstance(obj, type) and not \
+                callable(obj):
+            for v in vars(obj).values():
+                visit(v, depth - 1)
+
+    def names(code: Any) -> set:
+        found = set(code.co_names)
+        for c in code.co_consts:
+            if hasattr(c, "co_names"):
+                found |= names(c)
+        return found
+
+    target = getattr(fn, "__func__", fn)
+    visit(getattr(fn, "__self__", None), 2)
+    for cell in getattr(target, "__closure__", None) or ():
+        try:
+            visit(cell.cell_contents, 2)
+        except ValueError:  # an empty cell
+            pass
+    glob = getattr(target, "__globals__", {})
+    if hasattr(target, "__code__"):
+        for name in names(target.__code__):
+            if name in glob:
+                visit(glob[name], 2)
+    for obj in extra:
+        visit(obj, 2)
+    modules, params, ids = [], [], set()
+    for obj in seen.values():
+        if isinstance(obj, Module):
+            for m in obj.modules():
+                if id(m) not in ids:
+                    ids.add(id(m))
+                    modules.append(m)
+            tensors = list(obj.parameters()) + [b for b in obj.buffers() if b is not None]
+        else:
+            tensors = obj._all_params()
+        for t in tensors:
+            if id(t) not in ids:
+                ids.add(id(t))
+                params.append(t)
+    return modules, params
+
+
+class _Jitted:
+    """The object ``tg.jit`` returns: call it as the function; ``traces`` counts the traces."""
+
+    def __init__(self, fn: Callable, modules: Any = None, optimizers: Any = None) -> None:
+        self.fn = fn
+        self.extra = list(modules or []) + list(optimizers or [])
+        self.cache: dict = {}
+        self.traces = 0
+        self._found: tuple | None = None
+        functools.update_wrapper(self, fn)
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        return self if obj is None else functools.partial(self.__call__, obj)
+
+    def cache_clear(self) -> None:
+        """Forget every trace (the next call traces again)."""
+        self.cache.clear()
+        self._found = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        names = tuple(sorted(kwargs))
+        flat = list(args) + [kwargs[k] for k in names]
+        if self._found is None:
+            self._found = _discover(self.fn, self.extra + [a for a in flat
+                                                           if not isinstance(a, Tensor)])
+        modules, params = self._found
+        key = (names, _GradMode.enabled, tuple(_arg_key(a) for a in flat),
+               tuple(m.training for m in modules), tuple(p.grad is None for p in params))
+        plan = self.cache.get(key)
+        if plan is not None:
+            out = plan.replay(flat)
+            if out is not _RETRACE:
+                return out
+        self.traces += 1
+        plan, out = _trace(self.fn, args, kwargs, flat, params)
+        self.cache[key] = plan
+        return out
+
+
+def _arg_key(a: Any) -> Any:
+    if isinstance(a, Tensor):
+        if a._device != "cpu":
+            raise JitError(f"tg.jit: only CPU tensors can be traced for now, got one on "
+                           f"{a._device}")
+        return (a.shape, a.dtype.str, a._requires_grad)
+    try:
+        hash(a)
+    except TypeError:
+        raise JitError(f"tg.jit: argument of type {type(a).__name__} is neither a Tensor nor "
+                       "hashable (non-Tensor arguments key the trace cache)") from None
+    return a
+
+
+def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list) -> tuple:
+    if _ACTIVE[0] is not None:
+        raise JitError("tg.jit: a jitted function called inside another one's trace")
+    tr = _Trace()
+    restore: list = []  # (tensor, original array)
+    swapped: set = set()
+    for pos, a in enumerate(flat):
+        if isinstance(a, Tensor) and id(a) not in swapped:
+            swapped.add(id(a))
+            s = tr.new_slot()
+            restore.append((a, a.data))
+            a.data = tr.wrap(a.data, s)
+            tr.inputs.append((s, pos))
+    for p in params:
+        for kind, t in (("data", p), ("grad", p.grad)):
+            if t is None or id(t) in swapped or type(t.data) is not np.ndarray:
+                continue
+            swapped.add(id(t))
+            s = tr.new_slot()
+            tr.ext.append((s, p, kind, t.data.shape, t.data.dtype))
+            restore.append((t, t.data))
+            t.data = tr.wrap(t.data, s)
+    patches = _Patches(tr)
+    try:
+        with patches:
+            result = fn(*args, **kwargs)
+            spec = _out_spec(result, tr)
+            leaves = list({id(t): t for t in params + list(patches.touched.values())}.values())
+            _sync_grads(tr, leaves)
+            out = _copy_out(result)
+            del result
+    finally:
+        for t, orig in restore:
+            if isinstance(t.data, _Traced) and getattr(t.data, "_arr", None) is orig:
+                t.data = orig
+        for t in params + list(patches.touched.values()):
+            if t.grad is not None and isinstance(t.grad.data, _Traced):
+                t.grad.data = t.grad.data._arr
+    for t, orig in restore:
+        if t.data is not orig:
+            raise JitError("tg.jit: the traced function replaced a tensor's .data; update "
+                           "state in place")
+    gc.collect()
+    alive = [w() for w in tr.made if w() is not None]
+    if alive:
+        raise JitError(f"tg.jit: {len(alive)} traced array(s) (shapes "
+                       f"{sorted({a.shape for a in alive})[:4]}) are still referenced after the "
+                       "traced function returned: it stored a step's result outside (a module "
+                       "attribute, a list, a global), which a replay cannot update")
+    return _Plan(tr, spec), out
+
+
+def _copy_out(x: Any) -> Any:
+    """The trace call's return value, as a replay returns it (copies, detached)."""
+    if isinstance(x, Tensor):
+        return Tensor._make(x.data._arr.copy(), "cpu") if isinstance(x.data, _Traced) else x
+    if isinstance(x, (tuple, list)):
+        return type(x)(_copy_out(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _copy_out(v) for k, v in x.items()}
+    return x
+
+
+def jit(fn: Callable | None = None, *, modules: Any = None, optimizers: Any = None) -> Any:
+    """Trace ``fn`` (a function of Tensors, e.g. a whole training step) once per signature and
+    replay its backend calls afterwards (see the module's docstring for how, and the limits).
+
+    ``@tg.jit`` or ``@tg.jit(modules=[...], optimizers=[...])`` (state reached another way than
+    the function's closure, globals or ``self``). The returned object has ``traces`` (how many
+    times it traced) and ``cache_clear()``.
+    """
+    if fn is None:
+        return lambda f: _Jitted(f, modules, optimizers)
+    return _Jitted(fn, modules, optimizers)
+
+
+jit.JitError = JitError  # type: ignore[attr-defined]

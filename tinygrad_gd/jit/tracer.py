@@ -1,0 +1,291 @@
+"""The tracer of ``tg.jit``: an ``ndarray`` subclass that records every NumPy call made on it,
+with the slots of its operands and results (see the package docstring)."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+class JitError(RuntimeError):
+    """What ``tg.jit`` cannot trace or replay exactly (a value read, an untracked write...)."""
+
+
+class _Ref:
+    """A slot in a recorded call's arguments."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+
+_ACTIVE: list = [None]  # the _Trace being recorded, or None
+_ALLOCATORS = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+               "full_like", "asarray", "array", "ascontiguousarray", "asanyarray", "copy")
+
+
+def _plain(a: np.ndarray) -> np.ndarray:
+    arr = a.__dict__.get("_arr")
+    return arr if arr is not None else np.ndarray.view(a, np.ndarray)
+
+
+class _Traced(np.ndarray):
+    """A backend array seen while tracing: NumPy calls on it are recorded (see module doc)."""
+
+    def __array_finalize__(self, obj: Any) -> None:
+        tr = _ACTIVE[0]
+        if tr is not None and not tr.quiet:
+            self._slot = None  # made by an ndarray method the jit does not intercept
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _call(getattr(ufunc, method), inputs, kwargs, ufunc=method)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _call(func, args, kwargs)
+
+    # ndarray methods that make new arrays without a ufunc: recorded as calls of the method
+    def astype(self, *a: Any, **k: Any) -> Any:
+        return _call(np.ndarray.astype, (self,) + a, k)
+
+    def copy(self, *a: Any, **k: Any) -> Any:
+        return _call(np.ndarray.copy, (self,) + a, k)
+
+    def reshape(self, *a: Any, **k: Any) -> Any:
+        return _call(np.ndarray.reshape, (self,) + a, k)
+
+    def transpose(self, *a: Any) -> Any:
+        return _call(np.ndarray.transpose, (self,) + a, {})
+
+    T = property(lambda self: self.transpose())
+
+    def swapaxes(self, *a: Any) -> Any:
+        return _call(np.ndarray.swapaxes, (self,) + a, {})
+
+    def ravel(self, *a: Any, **k: Any) -> Any:
+        return _call(np.ndarray.ravel, (self,) + a, k)
+
+    def flatten(self, *a: Any, **k: Any) -> Any:
+        return _call(np.ndarray.flatten, (self,) + a, k)
+
+    def squeeze(self, *a: Any, **k: Any) -> Any:
+        return _call(np.ndarray.squeeze, (self,) + a, k)
+
+    def view(self, *a: Any, **k: Any) -> Any:
+        return _call(np.ndarray.view, (self,) + a, k)
+
+    def argmax(self, *a: Any, **k: Any) -> Any:
+        return _call(np.ndarray.argmax, (self,) + a, k)
+
+    def argmin(self, *a: Any, **k: Any) -> Any:
+        return _call(np.ndarray.argmin, (self,) + a, k)
+
+    def __getitem__(self, index: Any) -> Any:
+        return _call(np.ndarray.__getitem__, (self, index), {})
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _call(np.ndarray.__setitem__, (self, index, value), {})
+
+    def fill(self, value: Any) -> None:
+        _call(np.ndarray.fill, (self, value), {})
+
+    # values read into Python: a guard while tracing (the library branches on a NaN check...)
+    def __bool__(self) -> bool:
+        return _guard(self, bool)
+
+    def __float__(self) -> float:
+        return _guard(self, float)
+
+    def __int__(self) -> int:
+        return _guard(self, int)
+
+    def __index__(self) -> int:
+        return _guard(self, int)
+
+    def item(self, *a: Any) -> Any:
+        return _guard(self, lambda v: v.item(*a))
+
+    def tolist(self) -> Any:
+        return _guard(self, lambda v: v.tolist())
+
+    def jit_value_read(self) -> None:
+        """Called by ``Tensor.numpy()`` (so ``.item()``, ``bool(t)``...): refused while tracing."""
+        tr = _ACTIVE[0]
+        if tr is not None and not tr.quiet:
+            raise JitError(
+                f"tg.jit: the traced function reads a tensor's values into Python (shape "
+                f"{self.shape}, via .item()/.tolist()/.numpy()/float()/bool()/printing); a "
+                "replay could not follow another branch. Return the tensor and read it outside "
+                "the jitted function")
+
+
+def _guard(x: _Traced, conv: Callable[[Any], Any]) -> Any:
+    value = conv(_plain(x))
+    tr = _ACTIVE[0]
+    if tr is not None and not tr.quiet:
+        slot = tr.slot_of(x)
+
+        def check(slots_: list) -> None:
+            now = conv(slots_[slot])
+            if now != value and not (now != now and value != value):  # NaN equals NaN here
+                raise JitError(f"tg.jit: the traced step branched on a value that is {value!r} "
+                               f"in the trace and {now!r} now (a NaN check?); run it eagerly")
+
+        tr.prog.append(("guard", check))
+    return value
+
+
+def _call(fn: Any, args: Any, kwargs: dict, ufunc: str | None = None) -> Any:
+    """Run ``fn`` on the plain arrays behind ``args``; while tracing, record it."""
+    tr = _ACTIVE[0]
+    if tr is None or tr.quiet:
+        out = kwargs.get("out")
+        res = fn(*_strip(args), **_strip(kwargs))
+        if out is not None:  # an in-place call returns its out argument itself
+            outs = out if isinstance(out, tuple) else (out,)
+            if isinstance(res, tuple):
+                return tuple(o if isinstance(o, np.ndarray) else r for o, r in zip(outs, res))
+            return outs[0] if outs[0] is not None else res
+        return res
+    return tr.record(fn, args, kwargs, ufunc)
+
+
+def _strip(x: Any) -> Any:
+    if isinstance(x, _Traced):
+        return _plain(x)
+    if type(x) is tuple or type(x) is list:
+        return type(x)(_strip(v) for v in x)
+    if type(x) is dict:
+        return {k: _strip(v) for k, v in x.items()}
+    return x
+
+
+class _Trace:
+    """The recording of one call: slots, the program (closures), external bindings."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.quiet = False
+        self.prog: list = []  # ("call", closure) | ("guard", closure) | ("grads", ...) | ...
+        self.calls: list = []  # per call: [fn, args, kwargs, res slots, reusable, buf]
+        self.ext: list = []  # (slot, tensor, "data"|"grad", shape, dtype)
+        self.inputs: list = []  # (slot, arg position)
+        self.made: list = []  # weak references to every traced array (escape check)
+        self.shares: dict[int, set] = {}  # slot -> input slots it may share memory with
+
+    def new_slot(self) -> int:
+        self.n += 1
+        return self.n - 1
+
+    def wrap(self, a: np.ndarray, slot: int | None = None) -> _Traced:
+        self.quiet, q = True, self.quiet
+        try:
+            t = a.view(_Traced)
+        finally:
+            self.quiet = q
+        t._slot = self.new_slot() if slot is None else slot
+        t._arr = a  # the plain array (a plain view of t would keep t alive through .base)
+        self.made.append(weakref.ref(t))
+        return t
+
+    def slot_of(self, x: _Traced) -> int:
+        slot = getattr(x, "_slot", None)
+        if slot is None:
+            raise JitError("tg.jit: an array made by an ndarray method the jit does not record "
+                           f"(shape {x.shape}) is used by the traced function; run it eagerly")
+        return slot
+
+    def template(self, x: Any, refs: list) -> Any:
+        if isinstance(x, _Traced):
+            r = _Ref(self.slot_of(x))
+            refs.append(r.i)
+            return r
+        if type(x) is tuple or type(x) is list:
+            return type(x)(self.template(v, refs) for v in x)
+        if type(x) is dict:
+            return {k: self.template(v, refs) for k, v in x.items()}
+        return x
+
+    def record(self, fn: Any, args: Any, kwargs: dict, ufunc: str | None) -> Any:
+        refs: list = []
+        targs = self.template(tuple(args), refs)
+        tkw = self.template(dict(kwargs), refs)
+        out = kwargs.get("out")
+        outs = (out if isinstance(out, tuple) else (out,)) if out is not None else ()
+        for o in outs:
+            if o is not None and not isinstance(o, _Traced):
+                raise JitError(f"tg.jit: {getattr(fn, '__name__', fn)} writes a traced value "
+                               "into an array the jit does not track")
+        self.quiet = True
+        try:
+            res = fn(*_strip(args), **_strip(kwargs))
+        finally:
+            self.quiet = False
+        single = not isinstance(res, tuple)
+        results = (res,) if single else res
+        wrapped, slots, generic = [], [], False
+        for i, r in enumerate(results):
+            if i < len(outs) and outs[i] is not None:
+                wrapped.append(outs[i])  # written in place: its slot already exists
+                slots.append(None)
+            elif isinstance(r, (np.ndarray, np.generic)):
+                if not isinstance(r, np.ndarray):
+                    r, generic = np.asarray(r), True
+                w = self.wrap(r)
+                wrapped.append(w)
+                slots.append(w._slot)
+                self.shares[w._slot] = {s for s, a in zip(refs, _flat_arrays(args))
+                                        if np.may_share_memory(r, a)}
+            else:
+                wrapped.append(r)
+                slots.append(None)
+        reusable = (ufunc in ("__call__", "reduce") and not outs and single
+                    and slots[0] is not None and isinstance(res, np.ndarray) and res.base is None)
+        entry = [fn, targs, tkw, tuple(slots), reusable, results[0] if reusable else None,
+                 generic, single]
+        self.calls.append(entry)
+        self.prog.append(("call", entry))
+        if res is None and single:
+            return None
+        return wrapped[0] if single else tuple(wrapped)
+
+
+def _flat_arrays(args: Any) -> list:
+    """The arrays in ``args`` in the order ``template`` numbers their slots."""
+    found: list = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, _Traced):
+            found.append(_plain(x))
+        elif type(x) is tuple or type(x) is list:
+            for v in x:
+                walk(v)
+        elif type(x) is dict:
+            for v in x.values():
+                walk(v)
+
+    walk(tuple(args))
+    return found
+
+
+def _subst(x: Any, slots_: list) -> Any:
+    if type(x) is _Ref:
+        return slots_[x.i]
+    if type(x) is tuple or type(x) is list:
+        return type(x)(_subst(v, slots_) for v in x)
+    if type(x) is dict:
+        return {k: _subst(v, slots_) for k, v in x.items()}
+    return x
+
+
+def _has_ref(x: Any) -> bool:
+    if type(x) is _Ref:
+        return True
+    if type(x) is tuple or type(x) is list:
+        return any(_has_ref(v) for v in x)
+    if type(x) is dict:
+        return any(_has_ref(v) for v in x.values())
+    return False
