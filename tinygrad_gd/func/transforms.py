@@ -284,12 +284,45 @@ def hessian(func: Callable, argnums: Argnums = 0) -> Callable:
     return jacfwd(jacrev(func, argnums), argnums)
 
 
+_MISSING = object()
+
+
+def _slot(module: Any, name: str) -> tuple[Any, str]:
+    """The module owning the dotted ``name`` and the attribute name in it."""
+    owner_name, _, attr = name.rpartition(".")
+    return (module.get_submodule(owner_name) if owner_name else module), attr
+
+
+def _tied_names(module: Any) -> dict[str, list[str]]:
+    """Every parameter/buffer name mapped to all the names that hold the same tensor (tied
+    weights: ``decoder.weight = encoder.weight``), as torch's ``tie_weights=True``."""
+    by_id: dict[int, list[str]] = {}
+    for named in (module.named_parameters(remove_duplicate=False),
+                  module.named_buffers(remove_duplicate=False)):
+        for n, t in named:
+            by_id.setdefault(id(t), []).append(n)
+    return {n: names for names in by_id.values() for n in names}
+
+
 def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor] | Any,
                     args: Any = None, kwargs: Mapping[str, Any] | None = None, *,
                     tie_weights: bool = True, strict: bool = False) -> Any:
     """Call ``module`` with its parameters and buffers replaced by the tensors in the dict(s)
-    (names as ``named_parameters()``), restored afterwards: a model's output as a function of
-    its parameters, as ``torch.func.functional_call``."""
+    (names as ``named_parameters()``), restored afterwards, even when the call raises: a
+    model's output as a function of its parameters, as ``torch.func.functional_call``.
+
+    The swap replaces both the registry entry and the instance attribute, so every layer (which
+    reads ``self.weight``) sees it. With ``tie_weights`` (the default) a tensor given for one
+    name of a tied weight replaces it under all its names. A name that is not a parameter or
+    buffer is set as a plain attribute for the call, as torch. The module is modified during
+    the call: calling the same module from several threads at once is not safe (nor in torch).
+
+    >>> import tinygrad_gd as tg
+    >>> lin = tg.nn.Linear(2, 1)
+    >>> w, b = tg.tensor([[1.0, 2.0]]), tg.tensor([0.5])
+    >>> tg.func.functional_call(lin, {"weight": w, "bias": b}, (tg.ones(1, 2),)).tolist()
+    [[3.5]]
+    """
     dicts = (parameter_and_buffer_dicts if isinstance(parameter_and_buffer_dicts, (tuple, list))
              else (parameter_and_buffer_dicts,))
     merged: dict[str, Tensor] = {}
@@ -298,32 +331,46 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Mapping[str, Tensor
             if k in merged:
                 raise ValueError(f"functional_call: {k!r} appears in more than one dict")
             merged[k] = v
+    tied = _tied_names(module) if (tie_weights or strict) else {}
+    if tie_weights:
+        expanded: dict[str, Tensor] = {}
+        for name, value in merged.items():
+            for other in tied.get(name, [name]):
+                if other in merged and merged[other] is not value:
+                    raise ValueError(f"functional_call got multiple values for keys "
+                                     f"{sorted(n for n in tied[name] if n in merged)}, which "
+                                     "are tied. Consider using tie_weights=False")
+                expanded[other] = value
+        merged = expanded
     if strict:
-        names = {n for n, _ in module.named_parameters()} | {n for n, _ in module.named_buffers()}
+        names = set(tied)
         missing, unexpected = sorted(names - set(merged)), sorted(set(merged) - names)
         if missing or unexpected:
             raise RuntimeError(f"functional_call (strict): missing {missing}, unexpected "
                                f"{unexpected}")
-    saved = []
+    saved: list[tuple[Any, dict | None, str, Any, Any]] = []
     try:
         for name, value in merged.items():
-            owner_name, _, attr = name.rpartition(".")
-            owner = module.get_submodule(owner_name) if owner_name else module
-            for store in (owner._parameters, owner._buffers):
-                if attr in store:  # the registry and the attribute (modules read both)
-                    saved.append((owner, store, attr, store[attr]))
-                    store[attr] = value
-                    owner.__dict__[attr] = value
-                    break
-            else:
-                raise AttributeError(f"functional_call: {type(module).__name__} has no "
-                                     f"parameter or buffer {name!r}")
+            owner, attr = _slot(module, name)
+            store = next((s for s in (owner._parameters, owner._buffers) if attr in s), None)
+            # save before writing, so a failure half-way restores what was already swapped
+            saved.append((owner, store, attr, store[attr] if store is not None else None,
+                          owner.__dict__.get(attr, _MISSING)))
+            if store is not None:
+                store[attr] = value
+            # the attribute is what layers read (``self.weight``); bypass __setattr__, which
+            # would refuse a plain Tensor for a parameter
+            owner.__dict__[attr] = value
         if args is None:
             args = ()
         elif not isinstance(args, tuple):
             args = (args,)
         return module(*args, **(kwargs or {}))
     finally:
-        for owner, store, attr, old in reversed(saved):
-            store[attr] = old
-            owner.__dict__[attr] = old
+        for owner, store, attr, old, old_attr in reversed(saved):
+            if store is not None:
+                store[attr] = old
+            if old_attr is _MISSING:
+                owner.__dict__.pop(attr, None)
+            else:
+                owner.__dict__[attr] = old_attr
