@@ -550,3 +550,9 @@ def sdpa_case(draw):
 
 
 ROWS.append(Row("F.scaled_dot_product_attention", _sdpa, _np_sdpa, sdpa_case(), fwd_tol=1e-10))
+
+
+# the 3-D layers' rows live in rows_nn3d.py (this file stays under its size limit)
+from rows_nn3d import ROWS_3D  # noqa: E402
+
+ROWS += ROWS_3D

@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``, and the
+"""Convolution layers: ``Conv1d/2d/3d``, ``ConvTranspose1d/2d/3d``, and the
 sliding-window pair ``Unfold`` / ``Fold``, with torch's arguments, weight shapes, default
 initialisation and ``repr``.
 
@@ -18,7 +18,8 @@ from . import functional as F
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+           "Fold", "Unfold"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -159,6 +160,34 @@ class Conv1d(_ConvNd):
                         self.dilation, self.groups)
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution over ``(N, C, D, H, W)`` (or ``(C, D, H, W)``); weight
+    ``(out_channels, in_channels / groups, kd, kh, kw)``, torch's initialisation and padding
+    modes.
+
+    >>> import tinygrad_gd as tg
+    >>> tg.nn.Conv3d(2, 4, 3, padding=1)(tg.ones(1, 2, 3, 4, 5)).shape
+    (1, 4, 3, 4, 5)
+    """
+
+    dims = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device=device, dtype=dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in (4, 5) or x.shape[-4] != self.in_channels:
+            raise ValueError(f"Conv3d({self.in_channels}, {self.out_channels}) expects input "
+                             f"(N, {self.in_channels}, D, H, W) or ({self.in_channels}, D, H, W), "
+                             f"got {tuple(x.shape)}")
+        x, padding = self._pad_input(x)
+        return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                        self.groups)
+
+
 def _first(padding: Any) -> Any:
     return padding if isinstance(padding, int) else padding[0]
 
@@ -248,3 +277,15 @@ class Fold(Module):
     def extra_repr(self) -> str:
         return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
                 f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution; weight ``(in_channels, out_channels / groups, kd, kh, kw)``.
+    ``forward(x, output_size=None)`` may ask for one of the output sizes a stride leaves open."""
+
+    dims = 3
+
+    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+        return F.conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(x, output_size), self.groups,
+                                  self.dilation)

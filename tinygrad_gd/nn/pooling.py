@@ -1,5 +1,5 @@
-"""Pooling layers with torch's arguments and ``repr``: ``MaxPool1d/2d``, ``AvgPool1d/2d``,
-``MaxUnpool1d/2d``, ``AdaptiveAvgPool1d/2d``, ``AdaptiveMaxPool1d/2d``.
+"""Pooling layers with torch's arguments and ``repr``: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
+``MaxUnpool1d/2d``, ``AdaptiveAvgPool1d/2d/3d``, ``AdaptiveMaxPool1d/2d/3d``.
 
 >>> import tinygrad_gd as tg
 >>> from tinygrad_gd import nn
@@ -16,8 +16,9 @@ from ..tensor import Tensor
 from . import functional as F
 from .module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "MaxUnpool1d", "MaxUnpool2d",
-           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "MaxUnpool1d", "MaxUnpool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+           "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -172,3 +173,35 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPool):
 
     def forward(self, x: Tensor) -> Any:
         return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max over ``kernel_size`` windows of ``(N, C, D, H, W)`` or ``(C, D, H, W)``;
+    ``return_indices=True`` also returns torch's flat per-volume indices."""
+
+    def forward(self, x: Tensor) -> Any:
+        return F.max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over ``kernel_size`` windows of ``(N, C, D, H, W)`` or ``(C, D, H, W)``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Mean over windows tiling ``(N, C, D, H, W)`` into ``output_size``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool3d(x, self.output_size)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max over windows tiling ``(N, C, D, H, W)`` into ``output_size``; optionally the
+    indices."""
+
+    def forward(self, x: Tensor) -> Any:
+        return F.adaptive_max_pool3d(x, self.output_size, self.return_indices)

@@ -22,3 +22,4 @@ from .loss import *
 from .normalization import *
 from .pooling import *
 from .sampling import *
+from .volumetric import *

@@ -1,10 +1,11 @@
 """Resampling: ``interpolate`` (``"nearest"``, ``"nearest-exact"``, ``"linear"``,
-``"bilinear"``, ``"area"``) of ``(N, C, L)`` and ``(N, C, H, W)`` inputs, and torch's older names
+``"bilinear"``, ``"trilinear"``, ``"area"``) of ``(N, C, L)``, ``(N, C, H, W)`` and
+``(N, C, D, H, W)`` inputs, and torch's older names
 ``upsample``, ``upsample_nearest``, ``upsample_bilinear``.
 
 Nearest modes gather rows and columns (the gradient adds up the copies); linear modes multiply
-by one small interpolation matrix per axis, ``out = M_h @ x @ M_w.T``, since bilinear
-interpolation is separable.
+by one small interpolation matrix per axis, ``out = M_h @ x @ M_w.T``, since bilinear (and
+trilinear) interpolation is separable.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import numpy as np
 from ... import backend
 from ...tensor import Tensor
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .volumetric import adaptive_avg_pool3d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
-_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "area")
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
+_LINEAR_NDIM = {"linear": 3, "bilinear": 4, "trilinear": 5}
 
 
 def _out_sizes(in_sizes: tuple[int, ...], size: Any, scale_factor: Any
@@ -75,7 +78,8 @@ def _linear_matrix(n_in: int, n_out: int, scale: float | None, align_corners: bo
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,  # noqa: A002
                 mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
-    """Resize ``input (N, C, L)`` or ``(N, C, H, W)`` to ``size`` or by ``scale_factor``.
+    """Resize ``input (N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)`` to ``size`` or by
+    ``scale_factor`` (``"linear"``, ``"bilinear"``, ``"trilinear"`` for 3-, 4-, 5-D inputs).
 
     >>> import tinygrad_gd as tg
     >>> from tinygrad_gd.nn import functional as F
@@ -90,16 +94,16 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,  # no
                                   f"of {_MODES}")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not implemented")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"interpolate: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got "
-                         f"shape {tuple(input.shape)}")
-    linear = mode in ("linear", "bilinear")
+    if input.ndim not in (3, 4, 5):
+        raise ValueError(f"interpolate: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D "
+                         f"(N, C, D, H, W) input, got shape {tuple(input.shape)}")
+    linear = mode in _LINEAR_NDIM
     if align_corners is not None and not linear:
         raise ValueError("interpolate: align_corners option can only be set with the "
                          "interpolating modes: linear | bilinear | bicubic | trilinear")
-    if (mode == "linear" and input.ndim != 3) or (mode == "bilinear" and input.ndim != 4):
-        raise ValueError(f"interpolate: mode {mode!r} expects a {3 if mode == 'linear' else 4}-D "
-                         f"input, got shape {tuple(input.shape)}")
+    if linear and input.ndim != _LINEAR_NDIM[mode]:
+        raise ValueError(f"interpolate: mode {mode!r} expects a {_LINEAR_NDIM[mode]}-D input, "
+                         f"got shape {tuple(input.shape)}")
     in_sizes = tuple(input.shape[2:])
     out_sizes, scales = _out_sizes(in_sizes, size, scale_factor)
     if min(out_sizes) < 1:
@@ -107,7 +111,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,  # no
     if recompute_scale_factor:
         scales = (None,) * len(scales)
     if mode == "area":
-        pool = adaptive_avg_pool1d if input.ndim == 3 else adaptive_avg_pool2d
+        pool = {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d}.get(input.ndim,
+                                                                    adaptive_avg_pool3d)
         return pool(input, out_sizes)
     xp = backend.xp_of(input.data)
     out = input
@@ -118,8 +123,13 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,  # no
                 continue
             m = _linear_matrix(n_in, n_out, scale, bool(align_corners))
             const = input._const(xp.asarray(m, dtype=input.dtype))
-            # the last axis: x @ M.T; the one before: M @ x
-            out = out.matmul(const.T) if dim == input.ndim - 1 else const.matmul(out)
+            # the last axis: x @ M.T; the one before: M @ x; depth: moved last and back
+            if dim == input.ndim - 1:
+                out = out.matmul(const.T)
+            elif dim == input.ndim - 2:
+                out = const.matmul(out)
+            else:
+                out = out.movedim(dim, -1).matmul(const.T).movedim(-1, dim)
         else:
             idx = _nearest_index(n_in, n_out, scale, mode == "nearest-exact")
             if n_in == n_out and (idx == np.arange(n_in)).all():
