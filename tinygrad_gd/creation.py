@@ -32,11 +32,11 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 def _new(fill: str, size: tuple, dtype: Any, device: Any, requires_grad: bool,
-         value: Any = None, kw_size: Any = None) -> Tensor:
+         value: Any = None, kw_size: Any = None, name: str | None = None) -> Tensor:
     dev = backend.parse_device(device)
     dt = _dtype(dtype)
     xp = backend.get_xp(dev)
-    shape = _shape(size if kw_size is None else (kw_size,), fill)
+    shape = _shape(size if kw_size is None else (kw_size,), name or fill)
     if fill == "full":
         array = xp.full(shape, value, dtype=dt)
     else:
@@ -133,7 +133,8 @@ def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           **kw: Any) -> Tensor:
     """An uninitialised tensor (``torch.empty``); here its values are zeros, never garbage."""
-    return _new("zeros", size, dtype, device, requires_grad, kw_size=_size_kw(kw, "empty"))
+    return _new("zeros", size, dtype, device, requires_grad, kw_size=_size_kw(kw, "empty"),
+                name="empty")
 
 
 def _size_kw(kw: dict, name: str) -> Any:

@@ -221,7 +221,7 @@ class DataLoader:
         for idx in groups:
             yield [self.dataset[i] for i in idx]
 
-    def _fast(self, epoch: int) -> Iterator[tuple[Tensor, ...]]:
+    def _fast(self, epoch: int) -> Iterator[list[Tensor]]:
         order = None
         if self.shuffle:
             order = Tensor(self.permutation(epoch), device=self.device)
@@ -235,7 +235,7 @@ class DataLoader:
                 batch = [t[order[lo:hi]] for t in self.tensors]
             if self.transform is not None:
                 batch[0] = self.transform(batch[0])
-            yield tuple(batch)
+            yield batch  # a list, as torch's default collate of a TensorDataset
 
     def __repr__(self) -> str:
         return (f"DataLoader(n={self.n}, batch_size={self.batch_size}, shuffle={self.shuffle}, "

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import backend
 from ..ops import reduce as R
 
 if TYPE_CHECKING:
@@ -74,5 +75,20 @@ class ComparisonMethods:
     def _arg(self, name: str, axis, keepdims, dim, keepdim) -> Tensor:
         axis = dim if dim is not None else axis
         keep = keepdim if keepdim is not None else keepdims
+        if self.dtype == np.bool_:
+            raise TypeError(f"{name}(): does not support bool input (as torch); convert with "
+                            ".int() first")
+        nd = max(self.ndim, 1)  # a 0-d tensor has one dimension here, as in torch
+        if axis is not None:
+            if not isinstance(axis, (int, np.integer)) or not -nd <= axis < nd:
+                raise IndexError(f"{name}(): dim {axis!r} is out of range for a tensor with "
+                                 f"{self.ndim} dimensions (expected an int in [{-nd}, {nd - 1}])")
+            if self.ndim and self.shape[axis] == 0:
+                raise IndexError(f"{name}(): dim {axis} of shape {tuple(self.shape)} has size 0")
+        elif self.data.size == 0:
+            raise ValueError(f"{name}(): the tensor of shape {tuple(self.shape)} is empty; "
+                             "give a dim of non-zero size")
+        if self.ndim == 0:  # torch: index 0, a 0-d result with or without keepdim
+            return self._const(backend.xp_of(self.data).zeros((), dtype=np.int64))
         out = getattr(self.data, name)(axis=axis, keepdims=keep)
         return self._make(_array(out.astype(np.int64, copy=False)), self._device)

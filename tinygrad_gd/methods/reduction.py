@@ -6,6 +6,7 @@ that give values and indices return torch's named tuples (``tinygrad_gd.return_t
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ __all__ = [
     "max", "min", "amax", "amin", "aminmax", "sort", "argsort", "msort", "topk", "kthvalue",
     "median", "nanmedian", "mode", "cumsum", "cumprod", "logcumsumexp", "cummax", "cummin",
     "prod", "nansum", "nanmean", "std_mean", "var_mean", "count_nonzero", "argmax", "argmin",
-    "norm", "sum", "mean", "var", "std",
+    "norm", "sum", "mean", "var", "std", "all", "any",
 ]
 
 
@@ -38,6 +39,22 @@ def _dim(dim: Any, keepdim: Any, axis: Any, keepdims: Any, empty_is_all: bool = 
     if empty_is_all and isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None
     return dim, bool(keepdim)
+
+
+def _axis_alias(fn: Any) -> Any:
+    """Accept torch's ``axis=``/``keepdims=`` aliases of ``dim=``/``keepdim=`` (torch's argument
+    parser takes them for every reduction) on a method whose signature names only ``dim``."""
+    @functools.wraps(fn)
+    def method(self: Any, *args: Any, axis: Any = None, keepdims: Any = None,
+               **kwargs: Any) -> Any:
+        if axis is not None:
+            if "dim" in kwargs:
+                raise TypeError(f"{fn.__name__}(): pass either axis or dim, not both")
+            kwargs["dim"] = axis
+        if keepdims is not None:
+            kwargs["keepdim"] = keepdims
+        return fn(self, *args, **kwargs)
+    return method
 
 
 def _axes(x: Tensor, dim: Any) -> tuple[int, ...]:
@@ -127,6 +144,7 @@ class ReductionMethods:
         _need_float(self, "std")
         return R.std(self, dim, keep, correction=_correction(unbiased, correction))
 
+    @_axis_alias
     def count_nonzero(self, dim=None) -> Tensor:
         """How many elements are nonzero over ``dim`` (int64; no gradient)."""
         axes = _axes(self, _dim(dim, False, None, None)[0])
@@ -174,6 +192,7 @@ class ReductionMethods:
         dim, keep = _dim(dim, keepdim, axis, keepdims)
         return R.amin(self, dim, keep)
 
+    @_axis_alias
     def aminmax(self, *, dim=None, keepdim=False) -> Any:
         """The named tuple ``(min, max)`` over ``dim`` (all when None)."""
         if dim is not None:
@@ -181,11 +200,13 @@ class ReductionMethods:
         return return_types.aminmax((R.amin(self, dim, keepdim), R.amax(self, dim, keepdim)))
 
     # -------------------------------------------------------------- sorting, selection
+    @_axis_alias
     def sort(self, dim=-1, descending=False, stable=False) -> Any:
         """The named tuple ``(values, indices)`` sorted along ``dim`` (always stable: ties keep
         their order; NaN sorts as the largest value)."""
         return return_types.sort(O.sort(self, dim, descending))
 
+    @_axis_alias
     def argsort(self, dim=-1, descending=False, stable=False) -> Tensor:
         """The indices that sort along ``dim`` (stable)."""
         axis = S.scan_axis(self, dim, "argsort")
@@ -197,15 +218,18 @@ class ReductionMethods:
         """Values sorted along the first dimension."""
         return O.sort(self, 0, False)[0]
 
+    @_axis_alias
     def topk(self, k, dim=-1, largest=True, sorted=True) -> Any:  # noqa: A002 - torch's name
         """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
         smallest) along ``dim``, in sorted order."""
         return return_types.topk(O.topk(self, k, dim, largest))
 
+    @_axis_alias
     def kthvalue(self, k, dim=-1, keepdim=False) -> Any:
         """The named tuple ``(values, indices)`` of the ``k``-th smallest along ``dim``."""
         return return_types.kthvalue(O.kthvalue(self, k, dim, keepdim))
 
+    @_axis_alias
     def median(self, dim=None, keepdim=False) -> Any:
         """``median()``: the lower median of all elements (0-d; ties share the gradient).
         ``median(dim)``: the named tuple ``(values, indices)``. NaN propagates."""
@@ -213,12 +237,14 @@ class ReductionMethods:
             return O.median_all(self)
         return return_types.median(O.median_dim(self, dim, keepdim))
 
+    @_axis_alias
     def nanmedian(self, dim=None, keepdim=False) -> Any:
         """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
         if dim is None:
             return O.median_all(self, ignore_nan=True, name="nanmedian")
         return return_types.nanmedian(O.median_dim(self, dim, keepdim, True, "nanmedian"))
 
+    @_axis_alias
     def mode(self, dim=-1, keepdim=False) -> Any:
         """The named tuple ``(values, indices)``: the most frequent value along ``dim`` (the
         smallest of equally frequent ones) and the index of its last occurrence."""
@@ -314,7 +340,8 @@ def _function(name: str, doc: str):
 
 
 def std_mean(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,  # noqa: A002
-             correction: Any = None) -> tuple[Tensor, Tensor]:
+             correction: Any = None, axis: Any = None, keepdims: Any = None
+             ) -> tuple[Tensor, Tensor]:
     """``(std, mean)`` over ``dim``, a plain tuple as torch's.
 
     >>> import tinygrad_gd as tg
@@ -323,13 +350,16 @@ def std_mean(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = 
     (1.4142, 2.0)
     """
     x = _tensor(input)
+    dim, keepdim = _dim(dim, keepdim, axis, keepdims)
     return (x.std(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim))
 
 
 def var_mean(input: Any, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,  # noqa: A002
-             correction: Any = None) -> tuple[Tensor, Tensor]:
+             correction: Any = None, axis: Any = None, keepdims: Any = None
+             ) -> tuple[Tensor, Tensor]:
     """``(var, mean)`` over ``dim``, a plain tuple as torch's."""
     x = _tensor(input)
+    dim, keepdim = _dim(dim, keepdim, axis, keepdims)
     return (x.var(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim))
 
 
@@ -362,6 +392,8 @@ sum = _function("sum", "Sum over dims (all when None).")  # noqa: A001
 mean = _function("mean", "Mean over dims (all when None).")
 var = _function("var", "Variance (Bessel-corrected by default).")
 std = _function("std", "Standard deviation (Bessel-corrected by default).")
+all = _function("all", "True where every element (over a dim; all when None) is nonzero.")  # noqa: A001
+any = _function("any", "True where any element (over a dim; all when None) is nonzero.")  # noqa: A001
 
 
 def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, out: Any = None,  # noqa: A002

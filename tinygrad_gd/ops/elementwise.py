@@ -117,10 +117,11 @@ class Pow(Primitive):
             base = (where_const(~zero_b, a, 1.0)
                     if not backend.is_host(zero_b) or zero_b.any() else a)
             ga = g * b * base ** (b - 1)
-        # d(a^b)/db = a^b log a; where a == 0 the limit (b > 0) is 0, not 0 * -inf = nan.
+        # d(a^b)/db = a^b log a; where a == 0 and b >= 0 it is 0 (torch), not 0 * -inf = nan;
+        # where a == 0 and b < 0 it stays inf * -inf = -inf, as torch's
         gb = None
         if self.needs_grad(1):
-            safe = where_const(a.data != 0, a, 1.0)
+            safe = where_const((a.data != 0) | (b.data < 0), a, 1.0)
             gb = g * (a**b) * safe.log()
         return ga, gb
 
