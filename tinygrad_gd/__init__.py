@@ -12,7 +12,7 @@ from . import autograd, cuda, data, linalg, nn, optim, return_types, testing, ut
 from .analysis import second_derivative_test, top_hessian_eigenvalue
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                        no_grad, set_grad_enabled)
-from .backend import cuda_available
+from .backend import cuda_available, debug_checks_enabled, set_debug_checks
 from .creation import *
 from .devices import device
 from .dtypes import *

@@ -361,7 +361,11 @@ class Tensor(InplaceMethods, ComparisonMethods, PointwiseMethods, ReductionMetho
         if isinstance(other, Tensor):
             return other
         if type(other) is float and self.data.dtype.kind == "f":  # the common case, made fast
-            return Tensor._make(self.xp.asarray(other, dtype=self.data.dtype), self._device)
+            if self._device == "cpu":
+                return Tensor._make(np.asarray(other, dtype=self.data.dtype), "cpu")
+            # a GPU: copied there once per value, not per call (backend.device_scalar)
+            return Tensor._make(backend.device_scalar(other, self.data.dtype, self._device),
+                                self._device)
         if isinstance(other, (numbers.Number, np.generic)) and not backend.is_array(other):
             kind = self.dtype.kind
             if isinstance(other, (bool, np.bool_)):
@@ -370,7 +374,8 @@ class Tensor(InplaceMethods, ComparisonMethods, PointwiseMethods, ReductionMetho
                 dt = self.dtype if kind != "b" else int64
             else:
                 dt = self.dtype if kind == "f" else DEFAULT_FLOAT[0]
-            return Tensor._make(backend.get_xp(self._device).asarray(other, dtype=dt), self._device)
+            return Tensor._make(backend.device_scalar(other, np.dtype(dt), self._device),
+                                self._device)
         if backend.is_array(other) or isinstance(other, (list, tuple)):
             return Tensor(other, device=self._device if not backend.is_array(other) else None)
         raise TypeError(f"unsupported operand type for a Tensor operation: {type(other).__name__}")

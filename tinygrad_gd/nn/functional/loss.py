@@ -16,6 +16,7 @@ from ... import backend
 from ...autograd import forward_ad as fw
 from ...autograd.engine import Primitive
 from ...ops.fused import CrossEntropy
+from ...ops.movement import GetItem
 from ...tensor import Tensor
 from ._loss_util import (
     LOG_FLOOR,
@@ -36,10 +37,16 @@ __all__ = ["cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_en
 
 
 def _class_rows(input: Tensor, target: Tensor, name: str,  # noqa: A002
-                ignore_index: int | None = None) -> tuple[Tensor, Tensor, Any, tuple]:
+                ignore_index: int | None = None, sync_free: bool = False
+                ) -> tuple[Tensor, Tensor, Any, tuple]:
     """Logits ``(N, C)``, ``(C,)`` or ``(N, C, d1, ...)`` and labels as ``(M, C)`` rows, ``(M,)``
     labels (ignored ones replaced by 0), the mask of kept labels (None when all are kept), and the
-    shape that a ``reduction="none"`` result takes."""
+    shape that a ``reduction="none"`` result takes.
+
+    With ``sync_free`` on a GPU without ``tg.set_debug_checks(True)``, the labels' values are
+    never read on the host (that would stall the step): the mask is then always made, as floats
+    of the input's dtype, 1 for a kept label, 0 for an ignored one and NaN for one out of range
+    (replaced by 0 too), so a bad label gives a NaN loss instead of an error."""
     if input.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, got a scalar")
     if input.ndim == 1:
@@ -58,14 +65,25 @@ def _class_rows(input: Tensor, target: Tensor, name: str,  # noqa: A002
     k = input.shape[0] if input.ndim == 1 else input.shape[1]
     labels = target.data.reshape(-1).astype(np.int64, copy=False)
     keep = None
-    if ignore_index is not None:
+    on_device = sync_free and not backend.checks_values(labels)
+    if on_device:
+        xp = backend.xp_of(labels)
+        bad = (labels < 0) | (labels >= k)
+        drop = bad
+        keep = xp.where(bad, xp.nan, 1.0).astype(input.dtype)
+        if ignore_index is not None:
+            ignored = labels == ignore_index
+            drop = bad | ignored
+            keep = xp.where(ignored, 0.0, keep).astype(input.dtype, copy=False)
+        labels = xp.where(drop, 0, labels)
+    elif ignore_index is not None:
         ignored = labels == ignore_index
         if bool(ignored.any()):
             keep = ~ignored
             labels = backend.xp_of(labels).where(ignored, 0, labels)
     # one boolean read (tg.jit guards it; min/max values would change with every batch)
-    if labels.size and bool(((labels < 0) | (labels >= k)).any()):
-        lo, hi = int(labels.min()), int(labels.max())
+    if labels.size and not on_device and bool(((labels < 0) | (labels >= k)).any()):
+        lo, hi = backend.min_max(labels)
         if lo < 0 or hi >= k:
             bad = lo if lo < 0 else hi
             raise ValueError(f"{name}: target label {bad} is out of range for {k} classes "
@@ -106,6 +124,13 @@ def _weighted(loss: Tensor, rows: Tensor, labels: Tensor, keep: Any, weight: Ten
     if smooth is not None:
         loss = loss * (1.0 - label_smoothing) + smooth * label_smoothing * rows._const(
             keep.astype(rows.dtype) if keep is not None else xp.ones_like(w))
+    if reduction == "mean" and not backend.checks_values(w):
+        # no sync on a GPU: the same 0 / 0 -> NaN with a zero gradient, decided on the device
+        total = w.sum()
+        empty = total == 0
+        inv = xp.where(empty, 0.0, 1.0 / xp.where(empty, 1.0, total)).astype(rows.dtype)
+        nan = xp.where(empty, xp.nan, 0.0).astype(rows.dtype)
+        return loss.sum() * rows._const(inv) + rows._const(nan)
     if reduction == "mean":
         total = float(w.sum())
         if total == 0.0:  # every label ignored: torch's 0 / 0, with a zero gradient
@@ -149,7 +174,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,  # n
             target = target * weight.reshape(shape)
         return _reduce(-(target * input.log_softmax(axis)).sum(axis=axis), reduction,
                        "cross_entropy")
-    rows, labels, keep, shape = _class_rows(input, target, "cross_entropy", ignore_index)
+    rows, labels, keep, shape = _class_rows(input, target, "cross_entropy", ignore_index,
+                                            sync_free=True)
     loss = CrossEntropy.apply(rows, labels)
     smooth = None
     if label_smoothing:
@@ -171,9 +197,11 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,  # noqa: 
     _check_reduction(reduction, "nll_loss")
     _require_float("nll_loss", input)
     target = _as_target(target, input)
-    rows, labels, keep, shape = _class_rows(input, target, "nll_loss", ignore_index)
+    rows, labels, keep, shape = _class_rows(input, target, "nll_loss", ignore_index,
+                                            sync_free=True)
     xp = backend.xp_of(labels.data)
-    picked = rows[xp.arange(rows.shape[0]), labels.data]
+    # the labels are in range now: GetItem itself, without indexing's bounds check (a sync)
+    picked = GetItem.apply(rows, index=(xp.arange(rows.shape[0]), labels.data))
     return _weighted(-picked, rows, labels, keep, weight, reduction, shape, "nll_loss")
 
 
@@ -227,9 +255,11 @@ def binary_cross_entropy(input: Tensor, target: Any,  # noqa: A002
         raise TypeError(f"binary_cross_entropy: input must be a floating tensor of "
                         f"probabilities, got dtype {input.dtype}")
     data = input.data
-    if data.size and (float(data.min()) < 0.0 or float(data.max()) > 1.0):
+    # on a GPU only with tg.set_debug_checks(True) (a sync); else a bad value gives a NaN loss
+    lo, hi = backend.min_max(data) if data.size and backend.checks_values(data) else (0, 1)
+    if lo < 0.0 or hi > 1.0 or lo != lo or hi != hi:
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1], got "
-                         f"values in [{float(data.min())}, {float(data.max())}]; use "
+                         f"values in [{lo}, {hi}]; use "
                          "binary_cross_entropy_with_logits for logits")
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
