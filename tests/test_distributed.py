@@ -45,7 +45,7 @@ def _launch(tmp: Path, *cases: str, timeout: float = 60) -> subprocess.Completed
 def results(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     """One mpiexec job runs every case; a list with each rank's results."""
     tmp = tmp_path_factory.mktemp("dist")
-    proc = _launch(tmp, "grad", "sgd", "no_sync", "collectives")
+    proc = _launch(tmp, "grad", "sgd", "no_sync", "collectives", "order")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads((tmp / "out.json").read_text())
 
@@ -75,6 +75,27 @@ def test_no_sync_accumulates(results: list[dict]) -> None:
         assert ns["inside_local_diff"] == 0.0  # inside no_sync: this rank's gradient only
         assert ns["inside_ranks_differ"] > 1e-3  # ... so the ranks differ
         assert ns["after_diff"] <= 1e-5  # the next synced backward averages the sums
+
+
+@need_mpi
+def test_buckets_follow_readiness_order_and_equal_blocking_average(results: list[dict]) -> None:
+    for r in results:
+        for mode, o in r["order"].items():
+            assert o["progress"] == mode
+            first, second = o["steps"]
+            # one layer's weight gradient is ready before its bias: Linear(6,16), (16,16),
+            # (16,3) are parameters 0..5, ready as 4, 5, 2, 3, 0, 1
+            assert first["seen"] == first["recorded"] == [4, 5, 2, 3, 0, 1]
+            assert second["seen"] == second["recorded"] == first["seen"]
+            # construction: reverse registration order, cut at 524 bytes; bucket 0 waits for
+            # bias 3, which comes after weight 2: it starts only with bucket 1
+            assert o["initial"] == [[5, 4, 3], [2], [1, 0]]
+            assert first["launched_at"] == [4, 4, 6]
+            # rebuilt in readiness order: each bucket starts as soon as its last gradient
+            assert o["rebuilt"] == [[4, 5], [2], [3, 0, 1]]
+            assert second["launched_at"] == [2, 3, 6]
+            for step in (first, second):  # the overlapped averages are the blocking ones
+                assert step["grad_diff"] == 0.0
 
 
 @need_mpi

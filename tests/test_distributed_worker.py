@@ -119,6 +119,50 @@ def case_no_sync(dist) -> dict[str, Any]:
             "after_diff": _maxdiff(_grads(ref), _grads(local))}
 
 
+def case_order(dist) -> dict[str, Any]:
+    """Buckets follow the order gradients become ready (rebuilt after the first step) and each
+    starts the moment its last gradient is ready; the overlapped averages equal a plain backward
+    followed by blocking all_reduce(AVG), with each way of progressing MPI."""
+    import os
+
+    import tinygrad_gd as tg
+    from tinygrad_gd.nn import functional as F
+
+    rank, n = dist.get_rank(), dist.get_world_size()
+    out: dict[str, Any] = {}
+    for mode in ("thread", "test", "none"):
+        os.environ["TINYGRAD_GD_MPI_PROGRESS"] = mode
+        local, plain = _models(0), _models(0)
+        ddp = dist.DistributedDataParallel(local, bucket_cap_mb=0.0005)
+        params = list(local.parameters())
+        where = {id(p): i for i, p in enumerate(params)}  # (a Tensor's == is elementwise)
+        seen: list[int] = []
+        for i, p in enumerate(params):  # runs after DDP's own hook on the same parameter
+            p.register_post_accumulate_grad_hook(lambda t, i=i, seen=seen: seen.append(i))
+        sizes = [[where[id(p)] for p in b.params] for b in ddp._buckets]
+        steps = []
+        for step in range(2):
+            seen.clear()
+            buckets = ddp._buckets  # the first synced backward replaces them (rebuilt)
+            x, y = _batch(step)
+            shard = slice(rank * len(y) // n, (rank + 1) * len(y) // n)
+            for m in (local, plain):
+                m.zero_grad()
+            F.cross_entropy(ddp(tg.tensor(x[shard])), tg.tensor(y[shard])).backward()
+            F.cross_entropy(plain(tg.tensor(x[shard])), tg.tensor(y[shard])).backward()
+            for p in plain.parameters():  # the non-overlapped result
+                dist.all_reduce(p.grad, op=dist.ReduceOp.AVG)
+            steps.append({"seen": list(seen), "recorded": list(ddp._ready_order),
+                          "launched_at": [b.launched_at for b in buckets],
+                          "grad_diff": _maxdiff(_grads(plain), _grads(local))})
+            if step == 0:
+                rebuilt = [[where[id(p)] for p in b.params] for b in ddp._buckets]
+        out[mode] = {"steps": steps, "initial": sizes, "rebuilt": rebuilt,
+                     "progress": ddp._progress}
+    os.environ.pop("TINYGRAD_GD_MPI_PROGRESS")
+    return out
+
+
 class _StandIn:
     """A device array stand-in (what the CuPy path sees): not a NumPy array, copies on
     ``__array__``, written with ``[...] =``; so collectives must stage it through the host."""

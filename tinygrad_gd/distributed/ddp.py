@@ -1,14 +1,21 @@
 """``DistributedDataParallel``: one model replica per rank, gradients averaged during backward.
 
-How the averaging overlaps the backward pass: the parameters are grouped into buckets (in
-reverse registration order, about the order their gradients become ready; the first bucket
-small so communication starts early). Each parameter carries a post-accumulate-grad hook; when
-the last gradient of a bucket has been accumulated, the bucket's gradients are packed into one
-flat buffer and handed to a non-blocking ``Iallreduce``, and the engine goes on with the rest of
-the backward pass meanwhile. Buckets start strictly in index order, so every rank issues the
-same collectives in the same order (MPI requires it). A callback queued on the engine waits for
-the remaining buckets when the pass ends, so every ``.grad`` holds the average over ranks before
-``backward()`` returns.
+How the averaging overlaps the backward pass: the parameters are grouped into buckets, the
+first one small (1 MB) so communication starts early. Each parameter carries a
+post-accumulate-grad hook; when the last gradient of a bucket has been accumulated, the bucket's
+gradients are packed into one flat buffer and handed to a non-blocking ``Iallreduce``, and the
+engine goes on with the rest of the backward pass meanwhile, while a helper thread keeps MPI
+progressing the exchange (``progress.py``: MPI moves only inside MPI calls). Buckets start
+strictly in index order, so every rank issues the same collectives in the same order (MPI
+requires it). A callback queued on the engine waits for the remaining buckets when the pass
+ends, so every ``.grad`` holds the average over ranks before ``backward()`` returns.
+
+Bucket order: at construction, reverse registration order (the last layers' gradients come
+first). The first synced backward records the order in which gradients actually became ready
+(one layer's weight before its bias, for instance, which reverse order gets the other way
+round, so a bucket boundary could fall between them and hold the bucket back until the end);
+after it the buckets are rebuilt in rank 0's recorded order, as torch's DDP does, so each bucket
+is complete the moment its last gradient is.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from .. import backend
 from ..autograd import engine
 from ..nn.module import Module
 from ..tensor import Tensor
-from . import _mpi
+from . import _mpi, progress
 from .collectives import broadcast
 from .process_group import _world
 
@@ -41,6 +48,7 @@ class _Bucket:
         self.request: Any = None
         self.buffer: Any = None
         self.nbytes = sum(p.data.nbytes for p in params)
+        self.launched_at = -1  # how many gradients were ready when it started (last step)
 
 
 class DistributedDataParallel(Module):
@@ -83,10 +91,14 @@ class DistributedDataParallel(Module):
         d["_active"] = False  # a synced forward ran; its backward must average
         d["_handles"] = []
         d["stats"] = {"allreduce_bytes": 0, "wait_seconds": 0.0, "steps": 0}
+        d["_progress"] = progress.mode()
         self._check_same_model(pg)
         self._sync_module_states()
         params = [p for p in module.parameters() if p.requires_grad]
-        d["_buckets"], d["_bucket_of"] = self._make_buckets(params)
+        d["_params"] = params
+        d["_ready_order"] = []  # indices into _params, in readiness order (the last step)
+        d["_rebuilt"] = False
+        d["_buckets"], d["_bucket_of"] = self._make_buckets(params[::-1])
         for p in params:
             d["_handles"].append(p.register_post_accumulate_grad_hook(self._grad_ready))
 
@@ -106,10 +118,12 @@ class DistributedDataParallel(Module):
             broadcast(t, src=0)
 
     def _make_buckets(self, params: list[Tensor]) -> tuple[list[_Bucket], dict[int, _Bucket]]:
+        """Consecutive runs of ``params`` (in the order their gradients are expected), cut at
+        the size cap (1 MB for the first bucket) and where the dtype or device changes."""
         buckets: list[_Bucket] = []
         current: list[Tensor] = []
         size, cap = 0, min(FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
-        for p in reversed(params):  # backward meets the last layers first
+        for p in params:
             if current and (size + p.data.nbytes > cap or p.dtype != current[0].dtype
                             or p._device != current[0]._device):
                 buckets.append(_Bucket(current))
@@ -146,8 +160,10 @@ class DistributedDataParallel(Module):
         for b in self._buckets:
             b.ready.clear()
             b.request = b.buffer = None
+            b.launched_at = -1
         self.__dict__["_next"] = 0
         self.__dict__["_queued"] = False
+        self._ready_order.clear()
 
     def _grad_ready(self, p: Tensor) -> None:
         """Post-accumulate hook: mark ``p`` ready; start every bucket that can start."""
@@ -157,12 +173,23 @@ class DistributedDataParallel(Module):
             engine.queue_callback(self._finish)
             self.__dict__["_queued"] = True
         bucket = self._bucket_of[id(p)]
+        if id(p) in bucket.ready:  # a second backward of the same forward: nothing new
+            return
         bucket.ready.add(id(p))
+        self._ready_order.append(self._index_of(p))
         self._launch_ready()
-        # MPI progresses non-blocking collectives inside MPI calls: poke it while computing.
-        requests = [b.request for b in self._buckets[:self._next] if b.request is not None]
-        if requests:
-            _mpi.mpi().Request.Testall(requests)
+        if self._progress == "test":
+            # MPI progresses non-blocking collectives inside MPI calls only: poke it now
+            # (with the "thread" mode the polling thread does it; it alone may test them)
+            requests = [b.request for b in self._buckets[:self._next] if b.request is not None]
+            if requests:
+                _mpi.mpi().Request.Testall(requests)
+
+    def _index_of(self, p: Tensor) -> int:
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self.__dict__["_index"] = {id(q): i for i, q in enumerate(self._params)}
+        return index[id(p)]
 
     def _launch_ready(self, force: bool = False) -> None:
         buckets = self._buckets
@@ -185,6 +212,9 @@ class DistributedDataParallel(Module):
         xp = np if not _mpi.cuda_aware() else backend.xp_of(parts[0])
         b.buffer = xp.concatenate(parts) if len(parts) > 1 else parts[0].copy()
         b.request = self.process_group.comm.Iallreduce(MPI.IN_PLACE, b.buffer, op=MPI.SUM)
+        b.launched_at = len(self._ready_order)
+        if self._progress == "thread":
+            progress.poller().add(b.request)
         self.stats["allreduce_bytes"] += b.buffer.nbytes
 
     def _finish(self) -> None:
@@ -194,6 +224,8 @@ class DistributedDataParallel(Module):
         start = time.perf_counter()
         self._launch_ready(force=True)
         MPI = _mpi.mpi()  # noqa: N806
+        if self._progress == "thread":
+            progress.poller().take()  # the thread lets go of them before we wait on them
         MPI.Request.Waitall([b.request for b in self._buckets])
         self.stats["wait_seconds"] += time.perf_counter() - start
         self.stats["steps"] += 1
@@ -211,6 +243,18 @@ class DistributedDataParallel(Module):
                 p.grad = Tensor._make(piece, p._device)
             b.request = b.buffer = None
         self.__dict__["_active"] = False
+        if not self._rebuilt:
+            self._rebuild_buckets()
+
+    def _rebuild_buckets(self) -> None:
+        """Once, after the first synced backward: buckets in rank 0's readiness order (every
+        rank must use the same buckets); parameters that got no gradient go last."""
+        order = self.process_group.comm.bcast(list(self._ready_order), root=0)
+        seen = set(order)
+        order += [i for i in range(len(self._params) - 1, -1, -1) if i not in seen]
+        d = self.__dict__
+        d["_buckets"], d["_bucket_of"] = self._make_buckets([self._params[i] for i in order])
+        d["_rebuilt"] = True
 
     # --------------------------------------------------------------- module interface
     def state_dict(self, *args: Any, **kwargs: Any) -> Any:
