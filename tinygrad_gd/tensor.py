@@ -381,9 +381,14 @@ class Tensor(InplaceMethods, ComparisonMethods, PointwiseMethods, ReductionMetho
         raise TypeError(f"unsupported operand type for a Tensor operation: {type(other).__name__}")
 
     def _binary(self, fn: type, other: Any, reflected: bool = False) -> Tensor:
-        other = self._operand(other)
+        if not isinstance(other, Tensor):
+            if type(other) is float and self._device == "cpu" and self.data.dtype.kind == "f":
+                other = _cpu_scalar(other, self.data.dtype)  # `y * 0.9`: made once
+            else:
+                other = self._operand(other)
         a, b = (other, self) if reflected else (self, other)
-        if a.dtype != b.dtype:
+        da, db = a.data.dtype, b.data.dtype
+        if da is not db and da != db:  # dtypes are mostly the same object: `is` first
             a, b = _promote(a, b)
         try:
             return fn.apply(a, b)
@@ -509,6 +514,24 @@ def _array(x: Any) -> Any:
     """NumPy returns scalars, not 0-d arrays, from whole-array results; a Tensor holds arrays (so
     that in-place ops on it work)."""
     return np.asarray(x) if isinstance(x, np.generic) else x
+
+
+_SCALARS: dict = {}  # (value, dtype) -> a constant 0-d Tensor (see _cpu_scalar)
+
+
+def _cpu_scalar(value: float, dtype: np.dtype) -> Tensor:
+    """The constant Tensor of a Python float operand on the CPU, made once per value and dtype:
+    wrapping it (an array and a Tensor) cost as much as the operation. Read-only, so nothing can
+    change it in place; signed zeros and NaN are not cached (0.0 and -0.0 are one key)."""
+    t = _SCALARS.get((value, dtype))
+    if t is None:
+        t = Tensor._make(np.asarray(value, dtype=dtype), "cpu")
+        if value != 0.0 and value == value:
+            t.data.flags.writeable = False
+            if len(_SCALARS) >= 1024:  # a schedule of ever new values must not grow it forever
+                _SCALARS.clear()
+            _SCALARS[(value, dtype)] = t
+    return t
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:

@@ -80,7 +80,7 @@ class TensorOps:
         return 1.0 / self
 
     def _as_float(self) -> Tensor:
-        if backend.is_floating(self.dtype):
+        if self.data.dtype.kind == "f":  # backend.is_floating, inlined: every unary op asks
             return self
         from .dtypes import DEFAULT_FLOAT  # ints compute in the default float dtype, as torch
 
@@ -96,9 +96,11 @@ class TensorOps:
 
     def relu(self) -> Tensor:
         """max(x, 0); its gradient at 0 is 0 (as torch)."""
-        slope = (self.data > 0).astype(self.dtype)
-        out = backend.xp_of(self.data).maximum(self.data, 0).astype(self.dtype, copy=False)
-        return E.Relu.apply(self, out=out, slope=slope)
+        x = self.data
+        # two passes: the output and a boolean mask as the slope (``g * mask`` casts it inside
+        # the multiply), not a float slope array made by a third pass
+        out = backend.xp_of(x).maximum(x, 0).astype(x.dtype, copy=False)
+        return E.Relu.apply(self, out=out, slope=x > 0)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         """x where x > 0, else ``negative_slope * x``."""

@@ -73,39 +73,62 @@ class Primitive:
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
         """Run ``forward`` on the inputs' arrays and, when grads are on, record the node."""
-        # One pass over the inputs: device check, "does anything need a gradient", the arrays.
-        device = inputs[0]._device
-        requires = False
-        arrays = []
-        for t in inputs:
-            if t._device != device:
-                raise RuntimeError(
-                    f"{cls.__name__}: expected all tensors on one device, "
-                    f"found {device} and {t._device}"
-                )
-            if t._view is not None and t._view.version != t._version[0]:
-                _views.refresh(t)  # a view whose base changed in place: rebuild its node
-            requires = requires or t._requires_grad
-            arrays.append(t.data)
+        # The hot path of every operation: one and two inputs (nearly all calls) are unrolled,
+        # the rest take one pass (device check, "does anything need a gradient", the arrays).
+        t0 = inputs[0]
+        device = t0._device
+        n = len(inputs)
+        if t0._view is not None and t0._view.version != t0._version[0]:
+            _views.refresh(t0)  # a view whose base changed in place: rebuild its node
+        if n == 2:
+            t1 = inputs[1]
+            if t1._device != device:
+                _device_error(cls, device, t1._device)
+            if t1._view is not None and t1._view.version != t1._version[0]:
+                _views.refresh(t1)
+            requires = t0._requires_grad or t1._requires_grad
+            arrays: Any = (t0.data, t1.data)
+        elif n == 1:
+            requires = t0._requires_grad
+            arrays = (t0.data,)
+        else:
+            requires = t0._requires_grad
+            arrays = [t0.data]
+            for t in inputs[1:]:
+                if t._device != device:
+                    _device_error(cls, device, t._device)
+                if t._view is not None and t._view.version != t._version[0]:
+                    _views.refresh(t)
+                requires = requires or t._requires_grad
+                arrays.append(t.data)
         fn = object.__new__(cls)
         if device == "cpu":
             data = fn.forward(*arrays, **kwargs)
         else:  # on GPU N, allocate and launch there, whichever GPU is current
             with _backend.on_device(device):
                 data = fn.forward(*arrays, **kwargs)
-        if isinstance(data, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
-            data = np.asarray(data)
+        if type(data) is not np.ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)  # NumPy turns 0-d results into scalars; keep arrays
         requires = requires and _GradMode.enabled
-        out = inputs[0]._make(data, device, requires)
+        out = t0._make(data, device, requires)
         if cls.is_view and "copied" not in fn.__dict__:
-            _views.track(inputs[0], out, cls, kwargs)  # shares memory and version counter
+            _views.track(t0, out, cls, kwargs)  # shares memory and version counter
         if requires:
             fn.inputs = inputs
+            fn.freed = False
             # The nodes that made the inputs, fixed now: an in-place op recorded later gives its
             # tensor a new node (Tensor._rebase), and this node must still reach the old one.
-            fn.edges = tuple([t._ctx for t in inputs])
-            fn.freed = False
-            fn.versions = tuple([t._version[0] for t in inputs]) if cls.saves_inputs else None
+            if n == 2:
+                fn.edges = (t0._ctx, t1._ctx)
+                fn.versions = ((t0._version[0], t1._version[0]) if cls.saves_inputs
+                               else None)
+            elif n == 1:
+                fn.edges = (t0._ctx,)
+                fn.versions = (t0._version[0],) if cls.saves_inputs else None
+            else:
+                fn.edges = tuple([t._ctx for t in inputs])
+                fn.versions = (tuple([t._version[0] for t in inputs]) if cls.saves_inputs
+                               else None)
             if cls.saves_output:
                 fn.out_ref = (weakref.ref(out), out._version[0])
             out._ctx = fn
@@ -150,6 +173,11 @@ class Primitive:
         self.edges = ()
         self.versions = None
         self.freed = True
+
+
+def _device_error(cls: type, device: str, other: str) -> None:
+    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, "
+                       f"found {device} and {other}")
 
 
 def _modified_error(fn: Primitive, what: str, now: int, then: int) -> RuntimeError:
@@ -257,6 +285,7 @@ def run_backward(
     pending = _leaf_uses(counts) if POST_ACCUMULATE and capture is None else None
     ready = [fn for fn in dict.fromkeys(root_fns) if counts[fn] == 0]
     visited: list[Primitive] = []
+    check_nan = _AnomalyMode.enabled and _AnomalyMode.check_nan
     with _GradModeContextFor(create_graph):
         while ready:
             fn = ready.pop()
@@ -266,39 +295,47 @@ def run_backward(
                 grad = fn.gathered()
             if fn.hooks is not None and grad is not None:
                 grad = _node_hooks(fn, grad, create_graph)
-            if fn in captured_fns:
+            if captured_fns and fn in captured_fns:
                 for i in captured_fns[fn]:
                     results[i] = grad
+            edges = fn.edges
             if grad is None:  # nothing reached this node: just release its parents' counts
-                input_grads: Any = (None,) * len(fn.edges)
+                input_grads: Any = (None,) * len(edges)
             else:
                 if fn.versions is not None or fn.saves_output:
                     fn.check_versions()
                 input_grads = (fn.backward(grad) if sinks is None
                                else _fwad.backward_to_sinks(fn, grad, sinks))
-                if not isinstance(input_grads, tuple):
+                if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
-                if len(input_grads) != len(fn.edges):
+                if len(input_grads) != len(edges):
                     raise RuntimeError(f"{type(fn).__name__}.backward returned "
-                                       f"{len(input_grads)} gradients for {len(fn.edges)} inputs")
-                if _AnomalyMode.enabled and _AnomalyMode.check_nan:
+                                       f"{len(input_grads)} gradients for {len(edges)} inputs")
+                if check_nan:
                     _check_nan(fn, input_grads)
-            delivered: list[int] = []  # ids of the gradients handed out by this node
-            for t, parent, g in zip(fn.inputs, fn.edges, input_grads):
+            delivered: Any = None  # the gradients handed out by this node (two inputs: Add)
+            for t, parent, g in zip(fn.inputs, edges, input_grads):
                 # a leaf: no parent now nor when recorded (a later in-place op may add one)
                 if g is not None and (parent is not None or (t._ctx is None and t._requires_grad)):
-                    if g.data.shape != t.data.shape or g.data.dtype != t.data.dtype:
+                    ga, ta = g.data, t.data
+                    if ga.shape != ta.shape or (ga.dtype is not ta.dtype and ga.dtype != ta.dtype):
                         g = _fit(g, t)
-                    if id(g) in delivered:  # one tensor for two inputs (Add): keep them apart
-                        g = g.clone()
-                    delivered.append(id(g))
+                    if delivered is None:
+                        delivered = g
+                    else:
+                        if type(delivered) is not list:
+                            delivered = [delivered]
+                        if any(g is d for d in delivered):
+                            g = g.clone()  # one tensor for two inputs (Add): keep them apart
+                        delivered.append(g)
                     if parent is None:
                         _add_leaf(leaves, t, g)
                     else:
                         grads[parent] = grads[parent] + g if parent in grads else g
                 if parent is not None:
-                    counts[parent] -= 1
-                    if counts[parent] == 0:
+                    left = counts[parent] - 1
+                    counts[parent] = left
+                    if left == 0:
                         ready.append(parent)
             if pending:
                 _release_leaves(fn, pending, leaves, create_graph)

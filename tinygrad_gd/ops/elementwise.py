@@ -61,7 +61,14 @@ class Mul(Primitive):
 
     def backward(self, g):
         a, b = self.inputs
-        return (g * b if self.needs_grad(0) else None), (g * a if self.needs_grad(1) else None)
+        return (_mul(g, b) if self.needs_grad(0) else None), (_mul(g, a) if self.needs_grad(1)
+                                                              else None)
+
+
+def _mul(g, x):
+    """``g * x`` in a backward pass: the primitive directly when the dtypes agree (no operator
+    dispatch nor promotion to go through: shapes broadcast by construction)."""
+    return Mul.apply(g, x) if g.data.dtype is x.data.dtype else g * x
 
 
 class Div(Primitive):
