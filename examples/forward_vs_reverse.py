@@ -10,7 +10,11 @@ gradient of ``grad(f) . v``, two backward passes). Inside an iterative solver (N
 iteration) the story changes again: the gradient's graph is built once and each product is one
 more backward pass through it, which a fresh forward-over-reverse product cannot beat.
 
-    python examples/forward_vs_reverse.py [--repeat 15]
+    python examples/forward_vs_reverse.py [--repeat 15] [--plot forward_vs_reverse.png]
+
+With ``--plot`` it also times both over a sweep of input sizes (outputs fixed) and of output
+sizes (inputs fixed) and draws the cost curves with ``tg.viz.plot_scaling``: the lines cross
+where the Jacobian turns from tall to wide.
 
 Figures are the best of ``--repeat`` interleaved runs, one BLAS thread.
 """
@@ -128,13 +132,45 @@ def solver(repeat: int) -> None:
     print("   -> optim.Newton and tg.top_hessian_eigenvalue keep the graph and reuse it.")
 
 
+def sweep(repeat: int, path: str) -> None:
+    """jacfwd and jacrev timed as the input size grows (128 outputs), then as the output size
+    grows (128 inputs); the cost curves saved to ``path``."""
+    rng = np.random.default_rng(1)
+    sizes = [8, 32, 128, 512]
+    panels = {}
+    for label, shape in (("inputs n (128 outputs)", lambda k: (k, 128)),
+                         ("outputs m (128 inputs)", lambda k: (128, k))):
+        times: dict[str, list[float]] = {"jacfwd": [], "jacrev": []}
+        for k in sizes:
+            n, m = shape(k)
+            w = tg.tensor(rng.standard_normal((m, n)) / np.sqrt(n))
+            x = tg.tensor(rng.standard_normal(n))
+
+            def f(x, w=w):
+                return (w @ x).tanh() * x.sum()
+
+            fwd, rev = tg.func.jacfwd(f), tg.func.jacrev(f)
+            t = best_times({"jacfwd": lambda fwd=fwd, x=x: fwd(x),
+                            "jacrev": lambda rev=rev, x=x: rev(x)}, max(2, repeat // 5))
+            for name in times:
+                times[name].append(t[name])
+        panels[label] = (sizes, times)
+    fig = tg.viz.plot_scaling(panels, title="Jacobian cost: forward vs reverse mode")
+    fig.savefig(path, dpi=110)
+    print(f"4. cost curves of jacfwd and jacrev against the input and output sizes: {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--plot", default=None, metavar="PATH",
+                        help="also sweep the sizes and save the cost curves (a .png) there")
     args = parser.parse_args()
     jacobians(args.repeat)
     hvps(args.repeat)
     solver(args.repeat)
+    if args.plot:
+        sweep(args.repeat, args.plot)
 
 
 if __name__ == "__main__":

@@ -255,3 +255,14 @@ def test_landscape_and_spectrum_on_every_device(device):
     a = np.concatenate([x.numpy(), np.ones((10, 1))], axis=1)
     np.testing.assert_allclose(viz.hessian_eigenvalues(model, F.mse_loss, (x, y)),
                                np.linalg.eigvalsh(0.2 * a.T @ a), rtol=1e-10)
+
+
+def test_plot_scaling_draws_one_log_log_panel_per_size():
+    fig = viz.plot_scaling({"inputs": ([8, 64], {"jacfwd": [1e-3, 8e-3], "jacrev": [5e-3, 5e-3]}),
+                            "outputs": ([8, 64], {"jacfwd": [5e-3, 5e-3]})}, title="cost")
+    assert [ax.get_xscale() for ax in fig.axes] == ["log", "log"]
+    assert [len(ax.get_lines()) for ax in fig.axes] == [2, 1]
+    with pytest.raises(ValueError, match="has 1 times for 2 sizes"):
+        viz.plot_scaling({"n": ([1, 2], {"a": [1.0]})})
+    with pytest.raises(ValueError, match="at least one panel"):
+        viz.plot_scaling({})

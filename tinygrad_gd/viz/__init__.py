@@ -16,6 +16,7 @@ from .plots import (
     plot_loss_landscape,
     plot_lr_schedule,
 )
+from .scaling import plot_scaling
 from .trajectories import (
     Surface2D,
     default_optimizers,
@@ -30,6 +31,6 @@ __all__ = [
     "GraphvizNotFoundError", "Surface2D", "default_optimizers", "draw_graph",
     "filter_normalized_direction", "graph_svg", "hessian_eigenvalues", "himmelblau",
     "loss_landscape", "lr_schedule", "optimizer_path", "plot_hessian_spectrum", "plot_history",
-    "plot_loss_landscape", "plot_lr_schedule", "plot_trajectories", "rosenbrock", "saddle",
-    "save_graph", "summarize",
+    "plot_loss_landscape", "plot_lr_schedule", "plot_scaling", "plot_trajectories", "rosenbrock",
+    "saddle", "save_graph", "summarize",
 ]
