@@ -1,13 +1,23 @@
 """A user's plain training loop, step by step: eager tinygrad_gd, ``tg.jit``, hand-written NumPy
-and PyTorch, in one process, in alternation, with no allocator setting.
+and PyTorch, in one process, in alternation, with no allocator setting (the default).
 
-MLP 784-256-256-10, batch 128, SGD momentum 0.9, float32, the same batch every step (the loop's
-own cost, no data handling). Each round runs ``--steps`` steps of every contender in turn; the
-figure is the median over ``--rounds`` rounds of the time per step, and the ratios are against
-the hand-written NumPy step. Peak RSS is the process's (``ru_maxrss``) after each contender's
-first round, in the order NumPy, eager, jit, torch (so each line shows what that one added).
+* MLP 784-256-256-10, batch 128, SGD momentum 0.9, float32: eager, jit, hand NumPy, PyTorch.
+* CNN conv16-pool-conv32-pool-fc (3x3 convolutions, 2x2 max pools, 28x28 inputs), batch 128,
+  SGD momentum 0.9, float32: eager, jit, PyTorch.
 
-    python benchmarks/step.py [--steps 50] [--rounds 7]
+The same batch every step (the loop's own cost, no data handling). Each round runs ``--steps``
+steps of every contender in turn; a contender's figure is its **minimum** over ``--rounds``
+rounds of the time per step (the machine is shared: the minimum is the round least disturbed),
+its median beside it. Ratios to the references are given as the ratio of the minima and, in
+brackets, as the median over rounds of the ratio within a round (one round's contenders run
+next to each other, under much the same load). ``--clock cpu`` (the default) times the
+process's CPU time, which time slices lost to other processes do not inflate; ``--clock wall``
+the wall clock. BLAS and PyTorch run ``--threads`` threads (default 1). Peak RSS is the
+process's (``ru_maxrss``) after each contender's first round, in the order listed (so each
+line shows what that one added).
+
+    PYTHONPATH=. python benchmarks/step.py [--model mlp|cnn|all] [--steps 20] [--rounds 15]
+                                           [--threads 1] [--clock cpu|wall]
 """
 
 from __future__ import annotations
@@ -16,12 +26,17 @@ import argparse
 import resource
 import statistics
 import time
+from collections.abc import Callable
 
-import numpy as np
+from _threads import pin_threads  # sets the BLAS threads before NumPy loads
 
-import tinygrad_gd as tg
-from tinygrad_gd import nn, optim
-from tinygrad_gd.nn import functional as F
+THREADS = pin_threads()
+
+import numpy as np  # noqa: E402 - after the thread settings above
+
+import tinygrad_gd as tg  # noqa: E402
+from tinygrad_gd import nn, optim  # noqa: E402
+from tinygrad_gd.nn import functional as F  # noqa: E402
 
 BATCH, LR, MOMENTUM = 128, 0.05, 0.9
 
@@ -61,71 +76,109 @@ def numpy_step(params: list, bufs: list, x: np.ndarray, y: np.ndarray) -> None:
         param -= np.float32(LR) * buf
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=50)
-    ap.add_argument("--rounds", type=int, default=7)
-    args = ap.parse_args()
+def _mlp(mod: object) -> object:
+    return mod.Sequential(mod.Linear(784, 256), mod.ReLU(), mod.Linear(256, 256), mod.ReLU(),
+                          mod.Linear(256, 10))
+
+
+def _cnn(mod: object) -> object:
+    return mod.Sequential(mod.Conv2d(1, 16, 3, padding=1), mod.ReLU(), mod.MaxPool2d(2),
+                          mod.Conv2d(16, 32, 3, padding=1), mod.ReLU(), mod.MaxPool2d(2),
+                          mod.Flatten(), mod.Linear(32 * 7 * 7, 10))
+
+
+def contenders(model: str) -> dict[str, Callable[[], object]]:
+    """The step functions to time, by name (NumPy and PyTorch where they apply and exist)."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((BATCH, 784)).astype(np.float32)
+    shape = (BATCH, 784) if model == "mlp" else (BATCH, 1, 28, 28)
+    x = rng.standard_normal(shape).astype(np.float32)
     y = rng.integers(0, 10, BATCH)
-
-    params = _params()
-    bufs = [np.zeros_like(p) for p in params]
-    contenders = {"numpy": lambda: numpy_step(params, bufs, x, y)}
-
+    out: dict[str, Callable[[], object]] = {}
+    if model == "mlp":
+        params = _params()
+        bufs = [np.zeros_like(p) for p in params]
+        out["numpy"] = lambda: numpy_step(params, bufs, x, y)
     for name in ("eager", "jit"):
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                              nn.Linear(256, 10))
-        with tg.no_grad():
-            for p, v in zip(model.parameters(), _params()):
-                p.copy_(tg.tensor(v))
-        opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+        net = _mlp(nn) if model == "mlp" else _cnn(nn)
+        if model == "mlp":
+            with tg.no_grad():
+                for p, v in zip(net.parameters(), _params()):
+                    p.copy_(tg.tensor(v))
+        opt = optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
 
-        def step(xb, yb, model=model, opt=opt):
+        def step(xb, yb, net=net, opt=opt):
             opt.zero_grad()
-            loss = F.cross_entropy(model(xb), yb)
+            loss = F.cross_entropy(net(xb), yb)
             loss.backward()
             opt.step()
             return loss
 
-        fn = tg.jit(step, modules=[model], optimizers=[opt]) if name == "jit" else step
+        fn = tg.jit(step, modules=[net], optimizers=[opt]) if name == "jit" else step
         xt, yt = tg.tensor(x), tg.tensor(y)
-        contenders[name] = lambda fn=fn, xt=xt, yt=yt: fn(xt, yt)
+        out[name] = lambda fn=fn, xt=xt, yt=yt: fn(xt, yt)
     try:
         import torch
-
-        torch.set_num_threads(max(1, torch.get_num_threads()))
-        tm = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                                 torch.nn.Linear(256, 256), torch.nn.ReLU(),
-                                 torch.nn.Linear(256, 10))
-        topt = torch.optim.SGD(tm.parameters(), lr=LR, momentum=MOMENTUM)
-        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-        def torch_step() -> None:
-            topt.zero_grad()
-            torch.nn.functional.cross_entropy(tm(tx), ty).backward()
-            topt.step()
-        contenders["torch"] = torch_step
     except ImportError:
-        pass
+        return out
+    torch.set_num_threads(THREADS)
+    tm = _mlp(torch.nn) if model == "mlp" else _cnn(torch.nn)
+    topt = torch.optim.SGD(tm.parameters(), lr=LR, momentum=MOMENTUM)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
 
-    times: dict[str, list] = {k: [] for k in contenders}
+    def torch_step() -> None:
+        topt.zero_grad()
+        torch.nn.functional.cross_entropy(tm(tx), ty).backward()
+        topt.step()
+    out["torch"] = torch_step
+    return out
+
+
+def measure(steps: dict[str, Callable[[], object]], n: int, rounds: int,
+            clock: Callable[[], float]) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Seconds per step of each contender, per round, in alternation; and peak RSS (MiB)."""
+    times: dict[str, list[float]] = {k: [] for k in steps}
     rss: dict[str, float] = {}
-    for r in range(args.rounds + 1):  # round 0 warms up (and traces the jit)
-        for name, fn in contenders.items():
-            t = time.perf_counter()
-            for _ in range(args.steps):
+    for r in range(rounds + 1):  # round 0 warms up (and traces the jit)
+        for name, fn in steps.items():
+            t = clock()
+            for _ in range(n):
                 fn()
             if r:
-                times[name].append((time.perf_counter() - t) / args.steps)
+                times[name].append((clock() - t) / n)
             else:
                 rss[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    base = statistics.median(times["numpy"])
-    for name, ts in times.items():
-        med = statistics.median(ts)
-        print(f"{name:6s} {med * 1e3:7.3f} ms/step  {med / base:5.2f}x numpy   "
-              f"peak RSS after it {rss[name]:6.0f} MiB")
+    return times, rss
+
+
+def _paired(ts: list[float], refs: list[float]) -> float:
+    return statistics.median(t / r for t, r in zip(ts, refs))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", choices=("mlp", "cnn", "all"), default="all")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
+    args = ap.parse_args()
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    for model in ("mlp", "cnn") if args.model == "all" else (args.model,):
+        steps = contenders(model)
+        times, rss = measure(steps, args.steps, args.rounds, clock)
+        best = {k: min(v) for k, v in times.items()}
+        refs = [r for r in ("numpy", "torch") if r in best]
+        title = ("MLP 784-256-256-10" if model == "mlp" else "CNN conv16-pool-conv32-pool-fc")
+        print(f"{title}, batch {BATCH}, SGD momentum, float32, {THREADS} thread(s), "
+              f"{args.clock} time, min (median) over {args.rounds} rounds of {args.steps} steps")
+        for name, ts in times.items():
+            # the ratio of the minima, and in brackets the median of the per-round ratios (the
+            # contenders of one round ran next to each other, under much the same load)
+            ratios = "  ".join(
+                f"{best[name] / best[r]:5.2f}x [{_paired(ts, times[r]):4.2f}] {r}" for r in refs)
+            med = statistics.median(ts)
+            print(f"  {name:6s} {best[name] * 1e3:7.3f} ms/step ({med * 1e3:7.3f})  {ratios}   "
+                  f"peak RSS after it {rss[name]:6.0f} MiB")
 
 
 if __name__ == "__main__":
