@@ -556,3 +556,7 @@ ROWS.append(Row("F.scaled_dot_product_attention", _sdpa, _np_sdpa, sdpa_case(), 
 from rows_nn3d import ROWS_3D  # noqa: E402
 
 ROWS += ROWS_3D
+
+from rows_parity import ROWS_PARITY  # noqa: E402
+
+ROWS += ROWS_PARITY

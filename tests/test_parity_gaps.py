@@ -169,3 +169,172 @@ def test_tensor_dataset_batches_are_lists_as_torch():
         assert type(ours) is type(theirs) is list and len(ours) == len(theirs) == 2
     xb, yb = next(iter(DataLoader(TensorDataset(tg.tensor(x), tg.tensor(y)), batch_size=4)))
     assert xb.tolist() == x[:4].tolist() and yb.tolist() == y[:4].tolist()
+
+
+# ----------------------------------------------------- breadth: names scripts use, vs torch
+def _plain(o):
+    if isinstance(o, (tuple, list)):
+        return [_plain(i) for i in o]
+    if hasattr(o, "numpy"):
+        a = o.detach().numpy() if hasattr(o, "detach") else o.numpy()
+        return (a.tolist(), str(o.dtype).split(".")[-1])
+    return o
+
+
+X7 = [3, 1, 2, 3, 3, 0, 1]
+BOUNDS = [0.5, 1.5, 2.5]
+VALS = [[0.0, 1.0, 2.7], [1.5, -1.0, 9.0]]
+NON_DIFFERENTIABLE = {
+    "unique": lambda lib: lib.unique(lib.tensor(X7)),
+    "unique_inverse_counts": lambda lib: lib.tensor(X7).unique(return_inverse=True,
+                                                           return_counts=True),
+    "unique_dim": lambda lib: lib.unique(lib.tensor([[1, 2], [1, 2], [0, 5]]), dim=0,
+                                     return_inverse=True),
+    "bincount": lambda lib: lib.bincount(lib.tensor(X7)),
+    "bincount_weights": lambda lib: lib.tensor(X7).bincount(lib.tensor(X7) * 0.5, minlength=9),
+    "bucketize": lambda lib: lib.bucketize(lib.tensor(VALS), lib.tensor(BOUNDS)),
+    "bucketize_right": lambda lib: lib.bucketize(lib.tensor(VALS), lib.tensor(BOUNDS), right=True),
+    "searchsorted": lambda lib: lib.searchsorted(lib.tensor(BOUNDS), lib.tensor(VALS)),
+    "searchsorted_rows": lambda lib: lib.searchsorted(lib.tensor([[0.0, 1, 2], [1, 2, 3]]),
+                                                  lib.tensor(VALS), side="right"),
+    "searchsorted_int32": lambda lib: lib.searchsorted(lib.tensor(BOUNDS), lib.tensor(1.5),
+                                                   out_int32=True, right=True),
+    "isin": lambda lib: lib.isin(lib.tensor(X7), lib.tensor([1, 3])),
+    "isin_invert": lambda lib: lib.isin(lib.tensor(X7), lib.tensor([1, 3]), invert=True),
+    "heaviside": lambda lib: lib.heaviside(lib.tensor([-1.0, 0.0, 2.0]), lib.tensor([0.5])),
+    "signbit": lambda lib: lib.tensor([-0.0, 0.0, -1.0, 2.0]).signbit(),
+    "histc": lambda lib: lib.histc(lib.tensor([1.0, 2, 1, 2.5, 4]), bins=4, min=0, max=3),
+    "histc_range": lambda lib: lib.tensor([1.0, 2, 1, 2.5, 4]).histc(bins=3),
+    "is_nonzero": lambda lib: lib.tensor([0.0]).is_nonzero(),
+    "is_same_size": lambda lib: lib.is_same_size(lib.ones(2, 3), lib.zeros(2, 3)),
+    "nelement": lambda lib: (lib.ones(2, 3).nelement(), lib.ones(2, 3).ndimension()),
+    "stride": lambda lib: (lib.ones(2, 3, 4).stride(), lib.ones(2, 3, 4).stride(1),
+                         lib.ones(2, 3).t().stride()),
+    "is_signed": lambda lib: [lib.is_signed(lib.ones(1)), lib.ones(1, dtype=lib.uint8).is_signed(),
+                            lib.ones(1, dtype=lib.int32).is_signed()],
+    "can_cast": lambda lib: [lib.can_cast(a, b) for a, b in [
+        (lib.float64, lib.float32), (lib.float32, lib.int32), (lib.int64, lib.float16),
+        (lib.float32, lib.bool), (lib.bool, lib.int8), (lib.int64, lib.uint8)]],
+    "broadcast_shapes": lambda lib: tuple(lib.broadcast_shapes((2, 1), (3,), 1)),
+    "scalar_tensor": lambda lib: lib.scalar_tensor(3),
+    "addcmul_": lambda lib: lib.ones(2).addcmul_(lib.ones(2) * 2, lib.ones(2) * 3, value=2),
+    "cumsum_": lambda lib: lib.tensor([1.0, 2, 3]).cumsum_(0),
+    "xlogy_": lambda lib: lib.tensor([0.0, 2.0]).xlogy_(lib.tensor([0.0, 3.0])),
+    "float_power_dtype": lambda lib: lib.float_power(lib.tensor([2, 3]), 2),
+    "diff_bool": lambda lib: lib.tensor([True, False, False]).diff(),
+    "corrcoef_1d": lambda lib: lib.corrcoef(lib.tensor([1.0, 2, 4])),
+    "select": lambda lib: lib.select(lib.arange(6).reshape(2, 3), 1, -1),
+    "sum_to_size": lambda lib: lib.arange(6.0).reshape(2, 3).sum_to_size(1, 3),
+    "apply_": lambda lib: lib.tensor([1.0, 2.0, 3.0]).apply_(lambda v: v * v + 1),
+    "trapz": lambda lib: lib.trapz(lib.tensor([1.0, 2, 4])),
+    "add_alpha": lambda lib: lib.tensor([1.0, 2.0]).add(lib.ones(2), alpha=3).sub(lib.ones(2),
+                                                                          alpha=0.5),
+    "top_level_functional": lambda lib: [lib.conv2d(lib.ones(1, 1, 3, 3), lib.ones(1, 1, 2, 2)),
+                                       lib.max_pool2d(lib.arange(16.0).reshape(1, 1, 4, 4), 2),
+                                       lib.dropout(lib.ones(3), 0.5, False),
+                                       lib.rms_norm(lib.tensor([3.0, 4.0]), (2,))],
+}
+
+
+@pytest.mark.parametrize("name", sorted(NON_DIFFERENTIABLE))
+def test_breadth_values_match_torch(name):
+    f = NON_DIFFERENTIABLE[name]
+    ours, theirs = _plain(f(tg)), _plain(f(torch))
+    if name == "top_level_functional":  # float rounding in rms_norm
+        np.testing.assert_allclose(ours[3][0], theirs[3][0], rtol=1e-6)
+        ours, theirs = ours[:3], theirs[:3]
+    assert ours == theirs
+
+
+def test_storage_and_process_knobs():
+    x = tg.ones(3, 4)
+    assert x.data_ptr() != 0 and x[1:].data_ptr() - x.data_ptr() == 4 * 4
+    assert x.pin_memory() is x and x.share_memory_() is x and not x.is_shared()
+    assert not x.is_inference() and not x.is_neg()
+    tg.manual_seed(0)
+    state = tg.get_rng_state()
+    a = tg.randn(3)
+    tg.set_rng_state(state)
+    assert state.dtype == tg.uint8 and (tg.randn(3) == a).all().item()
+    with pytest.raises(RuntimeError, match="get_rng_state"):
+        tg.set_rng_state(tg.zeros(3, dtype=tg.uint8))
+    before = tg.get_num_threads()
+    tg.set_num_threads(2)
+    assert tg.get_num_threads() == 2
+    tg.set_num_threads(before)
+    tg.use_deterministic_algorithms(True)
+    assert tg.are_deterministic_algorithms_enabled()
+    tg.use_deterministic_algorithms(False)
+    tg.set_float32_matmul_precision("high")
+    assert tg.get_float32_matmul_precision() == "high"
+    tg.set_float32_matmul_precision("highest")
+    with pytest.raises(RuntimeError):
+        tg.set_float32_matmul_precision("low")
+    tg.set_anomaly_enabled(True)
+    assert tg.is_anomaly_enabled()
+    tg.set_anomaly_enabled(False)
+    assert not tg.is_anomaly_enabled()
+    assert isinstance(tg.seed(), int)
+
+
+def test_detach_and_apply_in_place_as_torch():
+    for lib in (tg, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 2
+        assert b.detach_() is b and not b.requires_grad and b.grad_fn is None
+    with pytest.raises(RuntimeError, match="requires grad"):
+        tg.tensor([1.0], requires_grad=True).apply_(lambda v: v)
+    with pytest.raises(RuntimeError, match="elements"):
+        tg.ones(2).is_nonzero()
+    with pytest.raises(RuntimeError, match="bincount"):
+        tg.tensor([1.0]).bincount()
+    with pytest.raises(IndexError, match="select"):
+        tg.ones(2, 3).select(1, 3)
+    with pytest.raises(RuntimeError, match="sum_to_size"):
+        tg.ones(2, 3).sum_to_size(2, 2)
+
+
+NN_EXTRAS = [
+    (lambda lib: lib.RMSNorm(4), (2, 3, 4)), (lambda lib: lib.RMSNorm((3, 4), eps=1e-3), (2, 3, 4)),
+    (lambda lib: lib.RMSNorm(4, elementwise_affine=False), (3, 4)),
+    (lambda lib: lib.InstanceNorm3d(2, affine=True), (2, 2, 3, 4, 2)),
+    (lambda lib: lib.InstanceNorm3d(2), (2, 3, 4, 2)),
+    (lambda lib: lib.ZeroPad3d((1, 0, 2, 1, 0, 1)), (1, 2, 3, 3, 3)),
+    (lambda lib: lib.ConstantPad3d(1, 2.5), (2, 2, 2, 2)),
+    (lambda lib: lib.ReflectionPad3d(1), (1, 2, 3, 3, 3)),
+    (lambda lib: lib.ReplicationPad3d((1, 2, 0, 1, 2, 0)), (1, 2, 3, 3, 3)),
+    (lambda lib: lib.CircularPad3d(1), (1, 2, 3, 3, 3)),
+    (lambda lib: lib.Softmax2d(), (2, 3, 2, 2)),
+    (lambda lib: lib.Dropout3d(0.5).eval(), (2, 2, 2, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("i", range(len(NN_EXTRAS)))
+def test_nn_extras_match_torch(i):
+    make, shape = NN_EXTRAS[i]
+    m, t = make(tg.nn).double(), make(torch.nn).double()
+    t.load_state_dict({k: torch.tensor(v.numpy()) for k, v in m.state_dict().items()})
+    x = np.random.default_rng(i).normal(size=shape)
+    a, b = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = m(a), t(b)
+    seed = np.random.default_rng(9).normal(size=yb.shape)
+    (ya * tg.tensor(seed)).sum().backward()
+    (yb * torch.tensor(seed)).sum().backward()
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert repr(m) == repr(t)
+
+
+def test_dropout3d_gumbel_and_with_indices():
+    y = tg.nn.functional.dropout3d(tg.ones(2, 4, 2, 2, 2), 0.5)
+    planes = y.numpy().reshape(8, -1)
+    assert all(len(set(r)) == 1 for r in planes) and set(np.unique(planes)) <= {0.0, 2.0}
+    logits = tg.randn(3, 5, requires_grad=True)
+    g = tg.nn.functional.gumbel_softmax(logits, hard=True)
+    assert g.sum(-1).tolist() == [1.0, 1.0, 1.0] and set(np.unique(g.numpy())) <= {0.0, 1.0}
+    (g * tg.arange(5.0)).sum().backward()
+    assert logits.grad is not None and np.isfinite(logits.grad.numpy()).all()
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    ours = tg.nn.functional.max_pool2d_with_indices(tg.tensor(x), 2)[1]
+    theirs = torch.nn.functional.max_pool2d_with_indices(torch.tensor(x), 2)[1]
+    assert ours.tolist() == theirs.tolist()

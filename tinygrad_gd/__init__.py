@@ -26,11 +26,14 @@ from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, 
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
 from .jit import jit  # noqa: E402 - trace-and-replay (imports optim and nn lazily)
 from .methods.conversion import *
+from .methods.extras import *
+from .methods.extras_functions import *
 from .methods.indexing import *
 from .methods.linalg import *
 from .methods.pointwise import *
 from .methods.reduction import *
 from .methods.shaping import *
+from .runtime import *
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
 

@@ -17,6 +17,7 @@ from .dtypes import DEFAULT_FLOAT
 from .indexing import normalize_index, split_int_stage, torch_order_index
 from .methods.comparison import ComparisonMethods
 from .methods.conversion import ConversionMethods
+from .methods.extras import ExtraMethods
 from .methods.indexing import IndexingMethods
 from .methods.inplace import InplaceMethods
 from .methods.linalg import LinalgMethods
@@ -56,7 +57,8 @@ def _default_dtype(data: Any) -> np.dtype | None:
 
 
 class Tensor(InplaceMethods, ComparisonMethods, PointwiseMethods, ReductionMethods,
-             IndexingMethods, ShapingMethods, LinalgMethods, ConversionMethods, TensorOps):
+             IndexingMethods, ShapingMethods, LinalgMethods, ConversionMethods, ExtraMethods,
+             TensorOps):
     """An n-dimensional array that records the operations applied to it for reverse-mode autodiff.
 
     >>> import tinygrad_gd as tg
@@ -446,8 +448,14 @@ class Tensor(InplaceMethods, ComparisonMethods, PointwiseMethods, ReductionMetho
     def __pos__(self) -> Tensor:
         return self
 
-    add = __add__
-    sub = __sub__
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self + alpha * other`` (torch's method form of ``+``)."""
+        return self + (other if alpha == 1 else self._operand(other) * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self - alpha * other`` (torch's method form of ``-``)."""
+        return self - (other if alpha == 1 else self._operand(other) * alpha)
+
     mul = __mul__
     # div (with rounding_mode=) is in methods/pointwise_math.py
     pow = __pow__

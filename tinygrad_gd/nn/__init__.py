@@ -14,5 +14,6 @@ from .rnn import *
 from .sparse import *
 from .transformer import *
 from .upsampling import *
+from .extras import *
 from .module import IncompatibleKeys, Module, Parameter
 from . import parallel  # torch.nn.parallel.DistributedDataParallel (resolved lazily)

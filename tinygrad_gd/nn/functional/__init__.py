@@ -23,3 +23,4 @@ from .normalization import *
 from .pooling import *
 from .sampling import *
 from .volumetric import *
+from .extras import *
