@@ -338,3 +338,37 @@ def test_dropout3d_gumbel_and_with_indices():
     ours = tg.nn.functional.max_pool2d_with_indices(tg.tensor(x), 2)[1]
     theirs = torch.nn.functional.max_pool2d_with_indices(torch.tensor(x), 2)[1]
     assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("kw", [{}, {"batch_first": True, "padding_value": -1.0},
+                                {"batch_first": True, "padding_side": "left"}])
+def test_pad_sequence_matches_torch(kw):
+    from torch.nn.utils.rnn import pad_sequence as torch_pad
+
+    from tinygrad_gd.nn.utils.rnn import pad_sequence, unpad_sequence
+
+    arrays = [np.random.default_rng(n).normal(size=(n, 2)) for n in (3, 1, 2)]
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y, ty = pad_sequence(ours, **kw), torch_pad(theirs, **kw)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+    if kw.get("padding_side", "right") == "right":
+        back = unpad_sequence(y, [3, 1, 2], batch_first=kw.get("batch_first", False))
+        assert [b.tolist() for b in back] == [a.tolist() for a in arrays]
+
+
+def test_legacy_typed_tensors_size_and_variable_as_torch():
+    for lib in (tg, torch):
+        a, b = lib.FloatTensor([1, 2]), lib.LongTensor(2, 3)
+        v = lib.autograd.Variable(lib.ones(2), requires_grad=True)
+        assert str(a.dtype).endswith("float32") and tuple(b.shape) == (2, 3)
+        assert str(b.dtype).endswith("int64")  # values: uninitialised in torch, zeros here
+        assert isinstance(a, lib.FloatTensor) and not isinstance(b, lib.FloatTensor)
+        assert isinstance(b, lib.LongTensor) and v.requires_grad
+        assert lib.Size([2, 3]) == (2, 3) and lib.Size([2, 3]).numel() == 6
+    assert tg.LongTensor(2, 3).sum().item() == 0
+    assert tg.ones(2, requires_grad=True).numpy(force=True).tolist() == [1.0, 1.0]

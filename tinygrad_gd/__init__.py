@@ -34,6 +34,7 @@ from .methods.pointwise import *
 from .methods.reduction import *
 from .methods.shaping import *
 from .runtime import *
+from .legacy import *
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64, uint8
 

@@ -195,8 +195,9 @@ class Tensor(InplaceMethods, ComparisonMethods, PointwiseMethods, ReductionMetho
         return tensor_repr(self)
 
     # ----------------------------------------------------------------------- conversions
-    def numpy(self) -> np.ndarray:
-        """The values as a host NumPy array (a copy when the tensor is on a GPU)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a host NumPy array (a copy when the tensor is on a GPU). ``force`` is
+        torch's flag for detaching and copying first: here the array never carries a graph."""
         if hasattr(self.data, "jit_value_read"):  # tg.jit tracing: values are not known
             self.data.jit_value_read()
         return backend.to_numpy(self.data)

@@ -36,6 +36,7 @@ _LAZY = {
     "once_differentiable": ".autograd.function",
     "gradcheck": ".gradcheck",
     "gradgradcheck": ".gradcheck",
+    "Variable": ".legacy",
 }
 
 
