@@ -372,3 +372,20 @@ def test_legacy_typed_tensors_size_and_variable_as_torch():
         assert lib.Size([2, 3]) == (2, 3) and lib.Size([2, 3]).numel() == 6
     assert tg.LongTensor(2, 3).sum().item() == 0
     assert tg.ones(2, requires_grad=True).numpy(force=True).tolist() == [1.0, 1.0]
+
+
+def test_lazy_linear_becomes_linear_as_torch():
+    for lib in (tg, torch):
+        m = lib.nn.LazyLinear(3)
+        assert repr(m) == "LazyLinear(in_features=0, out_features=3, bias=True)"
+        weight = m.weight
+        opt = lib.optim.SGD(m.parameters(), lr=0.1)
+        m(lib.ones(2, 4)).sum().backward()
+        opt.step()
+        assert type(m) is lib.nn.Linear and tuple(m.weight.shape) == (3, 4)
+        assert repr(m) == "Linear(in_features=4, out_features=3, bias=True)"
+    assert m.weight is not None and weight is not None
+    ours = tg.nn.LazyLinear(2)
+    w = ours.weight
+    ours(tg.ones(1, 5))
+    assert ours.weight is w and abs(w.numpy()).max() <= 1 / np.sqrt(5) and w.numpy().std() > 0

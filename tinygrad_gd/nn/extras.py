@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..creation import ones
+from .. import backend
+from ..creation import ones, zeros
 from ..tensor import Tensor
 from . import functional as F
-from .layers import _DropoutNd
+from .layers import Linear, _DropoutNd
 from .module import Module, Parameter
 from .normalization import _InstanceNorm
 from .padding import _ConstantPadNd, _PadNd
 
 __all__ = ["RMSNorm", "InstanceNorm3d", "Dropout3d", "ZeroPad3d", "ConstantPad3d",
-           "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d", "Softmax2d"]
+           "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d", "Softmax2d", "LazyLinear"]
 
 
 class RMSNorm(Module):
@@ -106,3 +107,44 @@ class Softmax2d(Module):
             raise ValueError(f"Softmax2d: expected a 3-D or 4-D input, got shape "
                              f"{tuple(x.shape)}")
         return x.softmax(-3)
+
+
+class LazyLinear(Linear):
+    """``Linear`` whose ``in_features`` is read from the first input: the weight is a
+    ``(out_features, 0)`` placeholder until then, filled in place (the same Parameter objects,
+    so an optimizer built before the first call keeps working, though, as in torch, a dry run
+    before building it is the usual way); after the first call the module is a ``Linear``.
+
+    >>> import tinygrad_gd as tg
+    >>> lin = tg.nn.LazyLinear(3)
+    >>> lin(tg.ones(2, 5)).shape, lin.weight.shape, type(lin).__name__
+    ((2, 3), (3, 5), 'Linear')
+    """
+
+    def __init__(self, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        Module.__init__(self)
+        self.in_features, self.out_features = 0, out_features
+        self.weight = Parameter(zeros(out_features, 0, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(zeros(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Draw the weights once ``in_features`` is known (nothing to draw before)."""
+        if self.in_features:
+            super().reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.in_features == 0:
+            if x.ndim == 0:
+                raise ValueError("LazyLinear: expected an input with a feature dimension, got a "
+                                 "0-d tensor")
+            self.in_features = int(x.shape[-1])
+            w = self.weight
+            w.data = backend.xp_of(w.data).zeros((self.out_features, self.in_features),
+                                                 dtype=w.data.dtype)
+            self.reset_parameters()
+            self.__class__ = Linear  # type: ignore[assignment] - torch does the same
+        return Linear.forward(self, x)
