@@ -192,6 +192,14 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                          dilation[1:])
     ho, wo = y.shape[2:]
     y = y.reshape(n, d, groups, kd, og, ho, wo)
+    if dd == 1 and sd == kd:  # the taps tile the depth (k = s, the usual upsampling): a reshape
+        out = y.permute(0, 1, 3, 2, 4, 5, 6).reshape(n, d * kd, o, ho, wo)
+        if full > d * kd:  # output_padding
+            out = out.pad((0, 0) * 3 + (0, full - d * kd))
+        out = out[:, pd:full - pd].permute(0, 2, 1, 3, 4)
+        if bias is not None:
+            out = out + bias.reshape(1, o, 1, 1, 1)
+        return out.squeeze(0) if unbatched else out
     if sd > 1:  # spread along depth with the stride: d -> d * sd (zeros between)
         y = y.unsqueeze(2).pad((0, 0) * 5 + (0, sd - 1)).reshape(n, d * sd, groups, kd, og,
                                                                  ho, wo)
