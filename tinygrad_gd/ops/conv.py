@@ -27,6 +27,7 @@ from __future__ import annotations
 from .. import backend
 from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
+from . import pool
 from .movement import GetItem
 
 Pair = tuple[int, int]
@@ -69,7 +70,7 @@ def im2col_array(x, kernel: Pair, stride: Pair, padding: Pair, pad_value: float 
                     mode="constant", constant_values=pad_value)
     else:
         xt = batch_last(x)
-    cols = xp.empty((c, kh, kw, ho, wo, n), dtype=x.dtype)
+    cols = pool.empty((c, kh, kw, ho, wo, n), x.dtype, x)  # reused from step to step
     for i, j, view in _windows(xt, kernel, stride, (ho, wo), dilation):
         cols[:, i, j] = view
     return cols
@@ -79,11 +80,10 @@ def col2im_array(cols, in_shape: tuple[int, ...], kernel: Pair, stride: Pair, pa
                  dilation: Pair = ONE):
     """The adjoint of ``im2col_array``: add each column entry back onto its input position.
     Returns an ``(N, C, H, W)`` view of a batch-last array."""
-    xp = backend.xp_of(cols)
     n, c, h, w = in_shape
     (ph, pw) = padding
     ho, wo = cols.shape[3], cols.shape[4]
-    out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+    out = pool.zeros((c, h + 2 * ph, w + 2 * pw, n), cols.dtype, cols)
     # the span of a dilated window, (k - 1) * d + 1, within the stride: no position repeats
     non_overlapping = ((kernel[0] - 1) * dilation[0] < stride[0]
                        and (kernel[1] - 1) * dilation[1] < stride[1])

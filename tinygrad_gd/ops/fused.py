@@ -20,7 +20,7 @@ from __future__ import annotations
 from .. import backend
 from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
-from .linalg import MatMul
+from .linalg import MatMul, matmul_2d
 from .reduce import Sum
 
 
@@ -101,7 +101,7 @@ class WeightColumns(Primitive):
     output-sized temporary) and its gradient is a row sum of a contiguous matrix."""
 
     def forward(self, w, cols, b=None):
-        out = w @ cols
+        out = matmul_2d(w, cols)
         if b is not None:
             out += b[:, None]
         return out

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
+from . import pool
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
+
+
+def matmul_2d(a, b):
+    """``a @ b``; a large product of two NumPy matrices goes into a pooled buffer (``pool.py``:
+    a convolution's products are megabytes, allocated again at every step otherwise)."""
+    if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
+            and a.dtype is b.dtype and a.shape[0] * b.shape[1] * a.itemsize >= pool.MIN_BYTES):
+        return np.matmul(a, b, out=pool.empty((a.shape[0], b.shape[1]), a.dtype, a))
+    return a @ b
 
 
 class MatMul(Primitive):
     """``a @ b`` for ``a.ndim, b.ndim >= 2``; batch dimensions broadcast (the engine sums them)."""
 
     def forward(self, a, b):
-        return a @ b
+        return matmul_2d(a, b)
 
     def jvp(self, ta, tb, *rest):
         a, b = self.inputs
