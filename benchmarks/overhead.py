@@ -10,7 +10,9 @@
    keepdim=True).expand(4) * c``: three ops per link, counted as three). Beside it: the same
    array operations, forward and hand-written backward, in NumPy without a tape (the floor),
    and PyTorch.
-   Target: at most 10 us per op (PyTorch: ~6 us).
+   Target: at most 10 us per op (PyTorch: ~6 us). Then issue 12's figure: the chain
+   ``y = (y * 0.9 + 0.1).tanh()`` in float64 against PyTorch, in alternation, CPU time
+   (``--chain-rounds``); target at most 1.2x PyTorch's per-op overhead.
 2. HVP / gradient. An MLP 784-256-tanh-10, batch 512, cross-entropy written from core ops
    (``log_softmax`` then picking each row's label by indexing), float32. The gradient with
    respect to all four parameters (``tg.grad``) against a Hessian-vector product with respect to
@@ -130,6 +132,34 @@ def overhead_rows(n_links: int, repeat: int) -> list[tuple[str, float, float, fl
     return rows
 
 
+def chain_row(n_links: int, rounds: int) -> tuple[float, float | None, float | None]:
+    """Issue 12's figure: ``y = (y * 0.9 + 0.1).tanh()`` repeated on a 4-element float64 tensor,
+    forward and backward, microseconds per op (three ops a link), ours and PyTorch's, run in
+    alternation, CPU time. Returns ours, PyTorch's (minima over ``rounds``) and the median of
+    the per-round ratios (the two runs of a round see much the same load)."""
+    x_np = np.random.default_rng(0).uniform(-0.5, 0.5, 4)
+
+    def run(lib) -> float:
+        start = time.process_time()
+        x = lib.tensor(x_np, requires_grad=True)
+        y = x
+        for _ in range(n_links):
+            y = (y * 0.9 + 0.1).tanh()
+        y.sum().backward()
+        return (time.process_time() - start) / (3 * n_links) * 1e6
+
+    run(tg)
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(run(tg))
+        if torch is not None:
+            theirs.append(run(torch))
+    if torch is None:
+        return min(ours), None, None
+    paired = sorted(a / b for a, b in zip(ours, theirs))
+    return min(ours), min(theirs), paired[len(paired) // 2]
+
+
 # ----------------------------------------------------------------------- 2. HVP / gradient
 def mlp_loss(w1, b1, w2, b2, x, rows, labels):
     """Cross-entropy of a 784-256-tanh-10 MLP, from core ops (works on tg and torch tensors)."""
@@ -224,6 +254,8 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=1000, help="links in each chain")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--chain-rounds", type=int, default=200,
+                        help="alternating rounds of the float64 tanh chain against PyTorch")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS/OpenMP threads for NumPy and PyTorch alike")
     args = parser.parse_args()
@@ -238,6 +270,14 @@ def main() -> None:
         r_text = f"{ours / theirs:>12.2f}" if theirs is not None else f"{'-':>12}"
         print(f"{name:<16}{ours:>12.2f}{floor:>13.2f}{t_text}{r_text}")
     print("target: at most 10 us per op (PyTorch ~6 us)\n")
+    ours, theirs, paired = chain_row(100, args.chain_rounds)
+    print(f"chain (y * 0.9 + 0.1).tanh(), 100 links, float64, forward + backward, CPU time, "
+          f"min over {args.chain_rounds} alternating rounds: {ours:.2f} us per op", end="")
+    if theirs is not None:
+        print(f"; PyTorch {theirs:.2f} us: {ours / theirs:.2f}x (median per-round ratio "
+              f"{paired:.2f}x); target <= 1.2x (issue 12)\n")
+    else:
+        print("\n")
 
     print(f"HVP vs gradient: MLP 784-256-tanh-10, batch {args.batch}, cross-entropy, float32, "
           f"w.r.t. all parameters, {THREADS} thread(s)")

@@ -110,8 +110,10 @@ class Tensor(InplaceMethods, ComparisonMethods, PointwiseMethods, ReductionMetho
     def _make(cls, data: Any, device: str, requires_grad: bool = False) -> Tensor:
         """Wrap a backend array without checks (the hot path of every operation)."""
         t = object.__new__(cls)
-        t.data, t.grad, t._ctx, t._version, t._device = data, None, None, [0], device
-        t._view = None
+        t.data = data
+        t.grad = t._ctx = t._view = None
+        t._version = [0]
+        t._device = device
         t._requires_grad = requires_grad
         return t
 

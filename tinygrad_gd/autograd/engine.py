@@ -103,7 +103,8 @@ class Primitive:
                 arrays.append(t.data)
         fn = object.__new__(cls)
         if device == "cpu":
-            data = fn.forward(*arrays, **kwargs)
+            data = (fn.forward(*arrays, **kwargs) if kwargs or n != 2
+                    else fn.forward(arrays[0], arrays[1]))
         else:  # on GPU N, allocate and launch there, whichever GPU is current
             with _backend.on_device(device):
                 data = fn.forward(*arrays, **kwargs)
