@@ -91,6 +91,9 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
                    dim: int = -1) -> Tensor:
     """A sample of the Gumbel-softmax distribution (seeded draws); ``hard=True`` gives one-hot
     values with the soft sample's gradient (straight-through)."""
+    if not backend.is_floating(logits.dtype):
+        raise TypeError(f"gumbel_softmax: expected floating-point logits, got {logits.dtype} "
+                        "(as torch)")
     xp = backend.xp_of(logits.data)
     gen = backend.generators.get(logits.device)
     u = xp.asarray(gen.random(tuple(logits.shape)), dtype=logits.dtype)
