@@ -76,13 +76,15 @@ def _class_rows(input: Tensor, target: Tensor, name: str,  # noqa: A002
             drop = bad | ignored
             keep = xp.where(ignored, 0.0, keep).astype(input.dtype, copy=False)
         labels = xp.where(drop, 0, labels)
-    elif ignore_index is not None:
+    # the common case in one boolean read: all labels in [0, k) (torch's ignore_index -100 is
+    # outside, so none is ignored either); tg.jit guards it (min/max change with every batch)
+    in_range = on_device or not labels.size or not bool(((labels < 0) | (labels >= k)).any())
+    if not on_device and ignore_index is not None and not (in_range and not 0 <= ignore_index < k):
         ignored = labels == ignore_index
         if bool(ignored.any()):
             keep = ~ignored
             labels = backend.xp_of(labels).where(ignored, 0, labels)
-    # one boolean read (tg.jit guards it; min/max values would change with every batch)
-    if labels.size and not on_device and bool(((labels < 0) | (labels >= k)).any()):
+    if not in_range and labels.size and bool(((labels < 0) | (labels >= k)).any()):
         lo, hi = backend.min_max(labels)
         if lo < 0 or hi >= k:
             bad = lo if lo < 0 else hi
