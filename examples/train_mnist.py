@@ -223,6 +223,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel over the ranks of mpiexec -n N (see the end of this file)")
+    p.add_argument("--jit", action="store_true",
+                   help="trace the training step once and replay it (tg.jit; CPU)")
     args = p.parse_args(argv)
     if args.lr is None:
         args.lr = DEFAULT_LR[args.optimizer]
@@ -246,6 +248,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.device = backend.parse_device(args.device)
     except (ValueError, RuntimeError) as exc:
         p.error(f"--device: {exc}")
+    if args.jit and (args.optimizer == "newton-cg" or args.distributed or args.device != "cpu"):
+        p.error("--jit: the traced step runs on the CPU, without --distributed, and not with "
+                "newton-cg (its closure is differentiated twice)")
     if args.swa_start is None:
         args.swa_start = max(1, int(0.75 * args.epochs)) if args.swa else 0
     if args.swa and not 0 <= args.swa_start < args.epochs:
@@ -328,9 +333,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
           f"{args.optimizer} lr {args.lr}, batch {batch or 'full'}, {args.epochs} epochs, "
           f"schedule {args.schedule}{', SWA' if args.swa else ''} on {device}")
     epoch = start
+    jit_step = _jitted_step(model, opt) if args.jit else None
     while epoch < args.epochs and not stopped:
         seconds, train_loss, train_acc, lr = _train_epoch(args, model, opt, loader, sched,
-                                                          per_batch, epoch)
+                                                          per_batch, epoch, jit_step)
         epoch += 1
         record: dict[str, Any] = {"epoch": epoch, "lr": lr, "seconds": seconds,
                                   "train_loss": train_loss, "train_acc": train_acc}
@@ -415,7 +421,21 @@ def _check_finite(model: nn.Module, epoch: int) -> None:
                             "smaller --lr)")
 
 
-def _train_epoch(args, model, opt, loader, sched, per_batch, epoch):
+def _jitted_step(model: nn.Module, opt: optim.Optimizer) -> Any:
+    """The training step under ``tg.jit``: traced once per batch shape (the last, smaller batch
+    traces again), then replayed; the scheduler's ``lr`` is read at each replay."""
+    @tg.jit
+    def step(xb, yb):
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss, logits.detach()
+    return step
+
+
+def _train_epoch(args, model, opt, loader, sched, per_batch, epoch, jit_step=None):
     """One pass over ``loader``; returns (seconds, mean loss, accuracy, lr at the start)."""
     model.train()
     lr = opt.param_groups[0]["lr"]
@@ -431,6 +451,8 @@ def _train_epoch(args, model, opt, loader, sched, per_batch, epoch):
             loss = opt.step(closure)
             with tg.no_grad():
                 logits = model(xb)
+        elif jit_step is not None:
+            loss, logits = jit_step(xb, yb)
         else:
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)

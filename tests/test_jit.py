@@ -182,3 +182,27 @@ def test_returned_tensors_are_fresh():
     outs = [f(tg.full((2,), float(i))) for i in range(3)]
     assert [o[0].tolist() for o in outs] == [[0.0, 0.0], [2.0, 2.0], [4.0, 4.0]]
     assert [o[1]["s"].item() for o in outs] == [0.0, 2.0, 4.0]
+
+
+def test_train_mnist_jit_equals_eager(tmp_path, monkeypatch):
+    """examples/train_mnist.py --jit: the same weights and history as the eager run (a cosine
+    schedule stepped per batch, a smaller last batch that traces again)."""
+    import importlib.util
+    from pathlib import Path
+
+    monkeypatch.delenv("TINYGRAD_GD_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    script = Path(__file__).resolve().parents[1] / "examples" / "train_mnist.py"
+    spec = importlib.util.spec_from_file_location("train_mnist_jit", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    common = ["--no-download", "--quiet", "--epochs", "2", "--limit", "600", "--batch-size",
+              "128"]
+    runs = [module.main(common + extra + ["--out", str(tmp_path / name)])
+            for name, extra in (("eager", []), ("jit", ["--jit"]))]
+    eager, jit = ({k: v.numpy() for k, v in r["model"].state_dict().items()} for r in runs)
+    for k in eager:
+        np.testing.assert_allclose(jit[k], eager[k], rtol=1e-6, atol=1e-6)
+    assert runs[0]["test_acc"] == runs[1]["test_acc"]
+    with pytest.raises(SystemExit):
+        module.parse_args(["--jit", "--optimizer", "newton-cg"])
