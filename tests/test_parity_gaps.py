@@ -389,3 +389,25 @@ def test_lazy_linear_becomes_linear_as_torch():
     w = ours.weight
     ours(tg.ones(1, 5))
     assert ours.weight is w and abs(w.numpy()).max() <= 1 / np.sqrt(5) and w.numpy().std() > 0
+
+
+def test_var_and_std_without_degrees_of_freedom_match_torch():
+    """correction >= the count: torch divides by zero (inf, or nan where all values are equal),
+    in value and in var's gradient; it was nan everywhere."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).random((1, 2, 3, 1, 5))
+    for correction, dims in ((5, (0, 4)), (7, (0, 4)), (1, (0, 3))):
+        for name in ("var", "std"):
+            x = tg.tensor(a, requires_grad=True)
+            t = torch.tensor(a, requires_grad=True)
+            with np.errstate(all="ignore"):
+                y = getattr(x, name)(dim=dims, correction=correction)
+                (g,) = tg.grad(y.sum(), x)
+            yt = getattr(t, name)(dim=dims, correction=correction)
+            (gt,) = torch.autograd.grad(yt.sum(), t)
+            np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+            # the gradient of var with exactly no degree of freedom; torch's own backward
+            # formulas for std, and for a negative count, are not the derivative of its value
+            if name == "var" and correction == 5:
+                np.testing.assert_array_equal(g.numpy(), gt.numpy())
+    assert np.isnan(tg.tensor([2.0, 2.0]).var(correction=2).item())

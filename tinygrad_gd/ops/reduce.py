@@ -147,10 +147,16 @@ def var(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim
     n = 1
     for ax in axes:
         n *= x.shape[ax]
-    centered = x - mean(x, axes, keepdims=True)
     denom = max(n - correction, 0)
+    if denom == 0:
+        # no degrees of freedom left: torch divides by 0, inf where the sum is positive (nan at
+        # 0), and its gradient 2 (x - mean) / 0 is +-inf. The mean's own path (whose first
+        # derivative is exactly 0) would add inf - inf = nan to it, so it is left out here.
+        centered = x - mean(x, axes, keepdims=True).detach()
+        return Sum.apply(centered * centered, axes=axes, keepdims=keep) * float("inf")
+    centered = x - mean(x, axes, keepdims=True)
     total = Sum.apply(centered * centered, axes=axes, keepdims=keep)
-    return total * (1.0 / denom) if denom > 0 else total * float("nan")
+    return total * (1.0 / denom)
 
 
 def std(x: Tensor, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None) -> Tensor:
