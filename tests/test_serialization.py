@@ -123,3 +123,17 @@ def test_device_tensors_are_saved_from_host_copies_and_loaded_where_asked(tmp_pa
     placed = tg.load(path, map_location=device)["t"]
     assert placed.device.startswith(device)
     assert tg.load(path, device=device)["t"].device == placed.device
+
+
+def test_torch_load_and_save_arguments_are_accepted(tmp_path):
+    """torch.load(path, map_location="cpu", weights_only=True) is what PyTorch scripts write (and
+    torch.save(obj, path, pickle_protocol=...)): accepted, and loading is weights-only anyway."""
+    model = tg.nn.Linear(3, 2)
+    path = tmp_path / "model.pth"
+    tg.save(model.state_dict(), path, pickle_protocol=4)
+    for kwargs in ({"weights_only": True}, {"weights_only": False}, {"mmap": True},
+                   {"map_location": "cpu", "weights_only": True}):
+        state = tg.load(path, **kwargs)
+        assert sorted(state) == ["bias", "weight"]
+        np.testing.assert_array_equal(state["weight"].numpy(), model.weight.detach().numpy())
+    assert tg.load(path, "cpu")["bias"].shape == (2,)  # map_location given positionally

@@ -85,11 +85,13 @@ def _encode(obj: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
                     "and tuples of them")
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
+def save(obj: Any, path: str | os.PathLike, pickle_module: Any = None, pickle_protocol: Any = None,
+         _use_new_zipfile_serialization: bool = True) -> None:
     """Write ``obj`` (a state dict, or nested dicts/lists of tensors and plain values) to ``path``
     as an ``.npz`` file, atomically (temporary file in the same directory, then rename).
 
-    Temporary files a killed process left for the same target are removed first."""
+    Temporary files a killed process left for the same target are removed first. torch's pickle
+    arguments are accepted for torch scripts and change nothing (nothing is pickled)."""
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, "", arrays)
     meta = json.dumps({"format": "tinygrad_gd", "version": _FORMAT_VERSION, "tree": tree})
@@ -262,11 +264,16 @@ def _check_npy_header(path: str, name: str, f: Any, declared: int) -> None:
 
 
 def load(path: str | os.PathLike, device: Any = None, map_location: Any = None, *,
-         max_bytes: int | None = None) -> Any:
+         max_bytes: int | None = None, weights_only: bool | None = None, mmap: Any = None,
+         pickle_module: Any = None) -> Any:
     """Read a checkpoint written by ``tg.save``; tensors go to ``device`` (``"cpu"`` unless
     given; ``map_location`` is an alias, as torch's). Raises ``CheckpointError`` for a truncated,
     damaged, oversized (see ``max_bytes``) or foreign file, and ``FileNotFoundError`` when there
-    is no file. Every member's declared size is checked against the file before reading."""
+    is no file. Every member's declared size is checked against the file before reading.
+
+    torch's ``weights_only``, ``mmap`` and ``pickle_module`` are accepted for torch scripts and
+    change nothing: a checkpoint here never holds pickled code, so loading is always what torch
+    calls weights-only."""
     path = os.fspath(path)
     dev = backend.parse_device(device if device is not None else map_location)
     if not os.path.exists(path):
