@@ -43,9 +43,9 @@ def normalize_index(index: Any, xp: Any, shape: tuple[int, ...] | None = None) -
     return tuple(out)
 
 
-def _check_bounds(items: list, shape: tuple[int, ...]) -> None:
-    """Refuse out-of-range device integer indices as NumPy refuses host ones (CuPy wraps them
-    around silently): one device-to-host copy of their min and max per index array."""
+def _positions(items: list, shape: tuple[int, ...]):
+    """Each index item with the first dimension of ``shape`` it indexes (None and Ellipsis
+    cover none; a mask covers as many as it has dimensions; anything else one)."""
     def width(item: Any) -> int:
         if item is None or item is Ellipsis:
             return 0
@@ -59,6 +59,14 @@ def _check_bounds(items: list, shape: tuple[int, ...]) -> None:
         if item is Ellipsis:
             pos = len(shape) - sum(widths[k + 1:])
             continue
+        yield item, pos
+        pos += widths[k]
+
+
+def _check_bounds(items: list, shape: tuple[int, ...]) -> None:
+    """Refuse out-of-range device integer indices as NumPy refuses host ones (CuPy wraps them
+    around silently): one device-to-host copy of their min and max per index array."""
+    for item, pos in _positions(items, shape):
         if (backend.is_array(item) and item.dtype.kind in "iu" and item.size
                 and not isinstance(item, np.ndarray) and pos < len(shape)):
             lo, hi = backend.min_max(item)
@@ -66,7 +74,6 @@ def _check_bounds(items: list, shape: tuple[int, ...]) -> None:
             if lo < -size or hi >= size:
                 bad = lo if lo < -size else hi
                 raise IndexError(f"index {bad} is out of bounds for axis {pos} with size {size}")
-        pos += widths[k]
 
 
 def _index_item(item: Any, xp: Any) -> Any:
@@ -84,25 +91,12 @@ def _index_item(item: Any, xp: Any) -> Any:
 
 
 def _check_masks(items: list, shape: tuple[int, ...]) -> None:
-    def width(item: Any) -> int:
-        if item is None or item is Ellipsis:
-            return 0
-        if backend.is_array(item) and item.dtype == np.bool_:
-            return item.ndim
-        return 1
-
-    widths = [width(item) for item in items]
-    pos = 0
-    for k, item in enumerate(items):
-        if item is Ellipsis:
-            pos = len(shape) - sum(widths[k + 1:])
-            continue
+    for item, pos in _positions(items, shape):
         if backend.is_array(item) and item.dtype == np.bool_ and item.ndim:
             covered = tuple(shape[pos:pos + item.ndim])
             if tuple(item.shape) != covered:
                 raise IndexError(f"the mask of shape {tuple(item.shape)} does not match the "
                                  f"dimensions {covered} it indexes in a tensor of shape {shape}")
-        pos += widths[k]
 
 
 def _is_int_item(item: Any) -> bool:
