@@ -7,6 +7,7 @@ references are plain loops over the definitions.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -508,8 +509,10 @@ ROWS: list[Row] = [
 
 
 # ------------------------------------------------------- scaled_dot_product_attention
+@functools.lru_cache(maxsize=64)
 def _sdpa_mask(kind, seed, n_q, n_k):
-    """The row's mask, rebuilt from ``(kind, seed)`` so fn and ref see the same one."""
+    """The row's mask, rebuilt from ``(kind, seed)`` so fn and ref see the same one (cached: a
+    jitted call then finds it made, not drawn from NumPy's generator while tracing)."""
     r = np.random.default_rng(seed)
     if kind == "bool":
         return r.random((n_q, n_k)) > 0.4  # rows may be all False: they give 0 (safe softmax)

@@ -174,6 +174,43 @@ def test_stored_result_refused():
         f(tg.ones(2))
 
 
+def test_views_and_python_values_made_in_the_step_follow_new_inputs():
+    """A broadcast of a step's 0-d result, a diagonal view, an object ufunc's Python value:
+    each must be recomputed by the replay, never read from the trace's memory."""
+    w = tg.tensor([1.0, 2.0, 3.0], dtype="float64")
+    steps = {
+        "expand of a 0-d sum": lambda x: (x * w).sum().expand(3) * x,
+        "diagonal": lambda x: x.reshape(1, 3).expand(3, 3).diagonal() * x,
+        "erf of 0-d (a Python value per element)": lambda x: x[1].erf() * x,
+    }
+    for name, fn in steps.items():
+        jitted = tg.jit(fn)
+        for i in range(3):
+            x = tg.tensor([0.1, 0.2, 0.3], dtype="float64") * (i + 1)
+            np.testing.assert_allclose(jitted(x).numpy(), fn(x).numpy(), rtol=1e-15,
+                                       err_msg=name)
+
+
+def test_untracked_array_from_a_traced_value_is_refused():
+    def raw_view(x):  # memory of a traced array through a constructor the jit cannot see
+        v = np.ndarray((2,), x.data.dtype, x.data)
+        return x * tg.from_numpy(v)  # shares v's memory, as torch.from_numpy
+
+    with pytest.raises(JitError, match="a call the jit does not record"):
+        tg.jit(raw_view)(tg.ones(2))
+
+
+def test_branch_on_a_numpy_predicate_is_guarded():
+    @tg.jit
+    def f(x):
+        return x * 2.0 if np.allclose(x.data, 0.0) else x * 3.0
+
+    assert f(tg.ones(1)).tolist() == [3.0]
+    assert f(tg.full((1,), 2.0)).tolist() == [6.0]
+    with pytest.raises(JitError, match="allclose"):
+        f(tg.zeros(1))
+
+
 def test_returned_tensors_are_fresh():
     @tg.jit
     def f(x):

@@ -39,6 +39,11 @@ Guards and limits
 - Python-side effects are not replayed: appending to a list, a scheduler's ``step()`` (call it
   outside), reassigning a module attribute to a new Tensor (refused: a traced array still alive
   after the trace raises ``JitError``), ``opt.step(closure)``.
+- What the replay cannot see is refused, never replayed stale: an array made from a traced
+  array's memory by a call nobody records (``np.ndarray(buffer=x.data)``) raises ``JitError``
+  when a recorded call, an output or a ``.grad`` uses it; a Python value computed from traced
+  arrays (``np.allclose(x.data, 0)``) is a guard. One hole is left: such an untracked view
+  *copied* by an ndarray method into fresh memory before use cannot be told from a constant.
 - State outside the found modules and optimizers is not tracked: pass ``modules=``/
   ``optimizers=`` when they are reached another way than the closure, globals or ``self``.
 - CPU (NumPy) only for now; CuPy tensors raise ``JitError``.
@@ -94,6 +99,8 @@ def _sync_grads(tr: _Trace, tensors: list) -> None:
             s = tr.slot_of(g.data)
             if (id(t), s) not in own:  # an untouched old gradient stays as it is
                 entries.append((t, s))
+        else:
+            tr.check_const(g.data, "a .grad holds")
     tr.prog.append(("grads", entries))
 
 
@@ -137,10 +144,15 @@ def _draw(device: str, name: str, *a: Any, **k: Any) -> Any:
 
 
 def _allocator(tr: _Trace, name: str, orig: Any) -> Any:
-    converts = name in ("asarray", "array", "ascontiguousarray", "asanyarray", "copy")
+    converts = name in ("asarray", "array", "ascontiguousarray", "asanyarray", "copy",
+                        "as_strided")
 
     def make(*a: Any, **k: Any) -> Any:
-        if tr.quiet or (converts and not any(isinstance(v, _Traced) for v in a)):
+        if tr.quiet:
+            return orig(*a, **k)
+        if converts and not any(isinstance(v, _Traced) for v in a):
+            for v in a:  # a plain view of a traced array (np.ndarray(buffer=...)) copied
+                tr.check_const(v, f"np.{name} receives")
             return orig(*a, **k)
         return tr.record(orig, a, k, None)  # a fresh buffer (or a conversion) at every replay
     return make
@@ -159,6 +171,8 @@ class _Patches:
         for name, orig in self.saved.items():
             setattr(np, name, _allocator(tr, name, orig))
         backend.generators.get = lambda device: _GenProxy(tr, device)
+        self.as_strided = np.lib.stride_tricks.as_strided
+        np.lib.stride_tricks.as_strided = _allocator(tr, "as_strided", self.as_strided)
         self.accumulate = _engine._accumulate
         touched, accumulate = self.touched, self.accumulate
 
@@ -175,6 +189,7 @@ class _Patches:
         _optimizer._STEP_HOOK[0] = None
         _engine._accumulate = self.accumulate
         del backend.generators.get
+        np.lib.stride_tricks.as_strided = self.as_strided
         for name, orig in self.saved.items():
             setattr(np, name, orig)
 

@@ -127,6 +127,7 @@ def _out_spec(x: Any, tr: _Trace) -> Any:
     if isinstance(x, Tensor):
         if isinstance(x.data, _Traced):
             return ("slot", tr.slot_of(x.data))
+        tr.check_const(x.data, "the traced function returns")
         return ("const", x)
     if isinstance(x, (tuple, list)):
         return ("seq", type(x), [_out_spec(v, tr) for v in x])

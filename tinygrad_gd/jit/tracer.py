@@ -28,6 +28,15 @@ _ALLOCATORS = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "emp
                "full_like", "asarray", "array", "ascontiguousarray", "asanyarray", "copy")
 
 
+def _root(a: Any) -> Any:
+    """The object that owns ``a``'s memory (the end of its chain of ``.base``)."""
+    while True:
+        b = getattr(a, "base", None)
+        if b is None:
+            return a
+        a = b
+
+
 def _plain(a: np.ndarray) -> np.ndarray:
     arr = a.__dict__.get("_arr")
     return arr if arr is not None else np.ndarray.view(a, np.ndarray)
@@ -175,6 +184,9 @@ class _Trace:
         self.inputs: list = []  # (slot, arg position)
         self.made: list = []  # weak references to every traced array (escape check)
         self.shares: dict[int, set] = {}  # slot -> input slots it may share memory with
+        # id of the memory's owner of every traced array -> that owner (kept alive, so the ids
+        # stay unique): an untraced array over such memory was made by a call nobody recorded
+        self.roots: dict[int, Any] = {}
 
     def new_slot(self) -> int:
         self.n += 1
@@ -188,6 +200,8 @@ class _Trace:
             self.quiet = q
         t._slot = self.new_slot() if slot is None else slot
         t._arr = a  # the plain array (a plain view of t would keep t alive through .base)
+        root = _root(a)
+        self.roots[id(root)] = root
         self.made.append(weakref.ref(t))
         return t
 
@@ -198,11 +212,22 @@ class _Trace:
                            f"(shape {x.shape}) is used by the traced function; run it eagerly")
         return slot
 
+    def check_const(self, x: Any, what: str) -> None:
+        """Refuse an untraced array over a traced array's memory: a replay would read the
+        trace's stale values from it (it was made by a call the jit did not record)."""
+        if isinstance(x, np.ndarray) and not isinstance(x, _Traced) and \
+                id(_root(x)) in self.roots:
+            raise JitError(f"tg.jit: {what} an array of shape {x.shape} made from a traced "
+                           "value by a call the jit does not record; a replay would reuse the "
+                           "trace's values. Run the function eagerly (and report the op)")
+
     def template(self, x: Any, refs: list) -> Any:
         if isinstance(x, _Traced):
             r = _Ref(self.slot_of(x))
             refs.append(r.i)
             return r
+        if isinstance(x, np.ndarray):
+            self.check_const(x, "a NumPy call receives")
         if type(x) is tuple or type(x) is list:
             return type(x)(self.template(v, refs) for v in x)
         if type(x) is dict:
@@ -224,6 +249,13 @@ class _Trace:
             res = fn(*_strip(args), **_strip(kwargs))
         finally:
             self.quiet = False
+        # an object ufunc's (np.frompyfunc) 0-d result is a Python value: kept as a 0-d array
+        values = (np.ndarray, np.generic, bool, int, float, complex) if ufunc else (
+            np.ndarray, np.generic)
+        if not ufunc and refs and isinstance(res, (bool, int, float, complex)) and not \
+                isinstance(res, np.generic) and fn not in _METADATA:
+            self.prog.append(("guard", _call_guard(fn, targs, tkw, res)))
+            return res  # a value computed from traced arrays, read by Python: a guard
         single = not isinstance(res, tuple)
         results = (res,) if single else res
         wrapped, slots, generic = [], [], False
@@ -231,7 +263,7 @@ class _Trace:
             if i < len(outs) and outs[i] is not None:
                 wrapped.append(outs[i])  # written in place: its slot already exists
                 slots.append(None)
-            elif isinstance(r, (np.ndarray, np.generic)):
+            elif isinstance(r, values):
                 if not isinstance(r, np.ndarray):
                     r, generic = np.asarray(r), True
                 w = self.wrap(r)
@@ -251,6 +283,23 @@ class _Trace:
         if res is None and single:
             return None
         return wrapped[0] if single else tuple(wrapped)
+
+
+# functions whose Python results depend only on shapes, dtypes and memory layout, which the
+# trace's signature fixes (anything else returning a Python value from arrays is a guard)
+_METADATA = {np.ndim, np.shape, np.size, np.result_type, np.can_cast, np.may_share_memory,
+             np.shares_memory, np.iscomplexobj, np.isrealobj, np.isscalar, np.min_scalar_type}
+
+
+def _call_guard(fn: Any, targs: Any, tkw: Any, value: Any) -> Callable[[list], None]:
+    """A replay check that ``fn`` still returns ``value`` (a Python number the trace branched
+    on, e.g. ``np.allclose``'s)."""
+    def check(slots_: list) -> None:
+        now = fn(*_subst(targs, slots_), **_subst(tkw, slots_))
+        if now != value and not (now != now and value != value):
+            raise JitError(f"tg.jit: the traced step branched on {getattr(fn, '__name__', fn)} "
+                           f"returning {value!r} in the trace and {now!r} now; run it eagerly")
+    return check
 
 
 def _flat_arrays(args: Any) -> list:

@@ -28,10 +28,14 @@ def matrix_exp(A: Tensor) -> Tensor:
     A = as_matrix(A, "linalg.matrix_exp", square=True)
     n = A.shape[-1]
     xp = A.xp
-    norm = float(xp.abs(A.data).sum(axis=-2).max()) if A.data.size else 0.0
-    if not math.isfinite(norm):
-        raise ValueError("linalg.matrix_exp: the input has non-finite entries")
-    s = max(0, math.ceil(math.log2(norm / 0.5))) if norm > 0.5 else 0
+    s = 0
+    if A.data.size:
+        # s = ceil(log2(norm / 0.5)), at least 0, computed on the array: the one value read
+        # is the integer s (tg.jit guards it; a guard on the norm would fail at every step)
+        norm = xp.abs(A.data).sum(axis=-2).max()
+        if not bool(xp.isfinite(norm)):
+            raise ValueError("linalg.matrix_exp: the input has non-finite entries")
+        s = int(xp.ceil(xp.log2(xp.maximum(norm, 0.5) / 0.5)))
     X = A * (0.5 ** s) if s else A
     eye = eye_like(A, n)
     P = eye

@@ -59,9 +59,10 @@ class BroadcastTo(Primitive):
     def forward(self, a, shape):
         self.in_shape = a.shape
         xp = backend.xp_of(a)
-        if xp is np and a.flags.c_contiguous and len(shape) >= a.ndim:
+        if type(a) is np.ndarray and a.flags.c_contiguous and len(shape) >= a.ndim:
             # np.broadcast_to spends microseconds in Python; the strided view made directly is
-            # cheaper (and a view, as torch's expand: it follows later writes to ``a``)
+            # cheaper (and a view, as torch's expand: it follows later writes to ``a``). Only
+            # for a plain array: tg.jit's traced arrays must go through the recorded call
             lead = len(shape) - a.ndim
             strides = (0,) * lead + tuple(0 if n == 1 and m != 1 else st for n, m, st in
                                           zip(a.shape, shape[lead:], a.strides))

@@ -36,7 +36,7 @@ def _safe_softmax(scores: Tensor) -> Tensor:
     """Softmax over the last dimension, with rows that are ``-inf`` everywhere (nothing may be
     attended) giving 0 and a zero gradient, as torch's ``_safe_softmax`` (not NaN)."""
     dead = scores.detach().isneginf().all(-1, keepdim=True)
-    if not bool(dead.any()):
+    if not bool(dead.data.any()):  # on the array: a guard under tg.jit, not a value read
         return scores.softmax(-1)
     # replace the dead rows by finite values first: softmax of all -inf would be NaN, and a
     # NaN kept behind a mask still poisons the gradient (0 * NaN)
