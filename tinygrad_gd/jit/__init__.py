@@ -1,4 +1,4 @@
-"""``tg.jit``: trace a function of Tensors once, then replay its NumPy calls from a flat list.
+"""``tg.jit``: trace a function of Tensors once, then replay its NumPy calls as generated code.
 
 How it works
 ------------
@@ -20,11 +20,14 @@ replay hands it the gradients' slot arrays and calls it, so it reads ``lr`` (a s
 momentum and its step counts at replay time, never baked in. ``zero_grad`` needs no record: the
 gradients each parameter holds at each ``step`` and at the end are recorded as slots.
 
-A replay binds the inputs' and the state's arrays to their slots and runs the list: each entry is
-a closure calling one NumPy function. A ufunc or reduction whose result is a fresh temporary gets a
-buffer allocated once (the trace's own array) and is called with ``out=``; results that outlive
-the step (gradients left in ``.grad``) are allocated fresh. Returned Tensors are copies of their
-slots (detached: no graph exists after a replay).
+The recording is then compiled into the source of one Python function, a line per NumPy call
+on local variables (``jitted.cache`` maps each signature to its plan; ``plan.source`` is that
+code, to read). On the way, calls on constants only are computed once (the backward seed, ``1/n``
+broadcast), views of the same array are made once (``w.T``), and a ufunc or reduction whose
+result is a fresh temporary writes with ``out=`` into a buffer allocated once (the trace's own
+array); results that outlive the step (gradients left in ``.grad``) are allocated fresh. A replay
+binds the inputs' and the state's arrays and runs that function. Returned Tensors are copies of
+their slots (detached: no graph exists after a replay).
 
 Guards and limits
 -----------------

@@ -1,126 +1,269 @@
-"""The replay of ``tg.jit``: the recorded calls compiled into a flat list of closures over slots,
-with the buffers of temporaries allocated once."""
+"""The replay of ``tg.jit``: the recorded calls turned into the source of one Python function,
+one line per NumPy call on local variables, compiled once.
+
+Generating the source (as ``torch.fx`` does) rather than looping over closures makes a replay
+cost what the same calls written out by hand would: one Python call per NumPy call. On the way
+the program is simplified, each step sound for any inputs of the traced signature:
+
+- *constant folding*: a call whose operands are all constants (the backward pass's seed, ``1/n``
+  broadcast) is computed once, here, unless its memory is written later or leaves the step;
+- *view caching*: a view of an array (``w.T``, a reshape) is made again only when the array
+  bound to its operand is another object than at the last replay (parameters and the replay's
+  own buffers stay the same objects from step to step);
+- *buffers*: a temporary computed by a ufunc or a reduction is written with ``out=`` into a buffer
+  allocated once (the trace's own array); results that outlive the step (gradients left in
+  ``.grad``) are allocated fresh.
+
+``plan.source`` holds the generated code, to read what a replay runs.
+"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+import re
 from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
-from .tracer import JitError, _has_ref, _Ref, _subst, _Trace, _Traced
-
-
-# ------------------------------------------------------------------------------ replay
-def _compile_call(entry: list, escaping: set) -> Callable[[list], None]:
-    """A closure running one recorded NumPy call on the slot list ``slots_``."""
-    fn, targs, tkw, slots, reusable, buf, generic, single = entry
-    kw = dict(tkw)
-    if reusable and slots[0] not in escaping:
-        kw["out"] = (buf,)  # the buffer allocated once (the trace's own array)
-        generic = False
-    if not _has_ref(kw) and all(type(a) is _Ref or not _has_ref(a) for a in targs):
-        refs = [(i, a.i) for i, a in enumerate(targs) if type(a) is _Ref]
-        if len(targs) == 1 and refs:
-            i0 = refs[0][1]
-
-            def call(slots_: list) -> Any:
-                return fn(slots_[i0], **kw)
-        elif len(targs) == 2 and len(refs) == 2:
-            i0, i1 = refs[0][1], refs[1][1]
-
-            def call(slots_: list) -> Any:
-                return fn(slots_[i0], slots_[i1], **kw)
-        else:
-            base = list(targs)
-
-            def call(slots_: list) -> Any:
-                a = base.copy()
-                for i, s in refs:
-                    a[i] = slots_[s]
-                return fn(*a, **kw)
-    else:
-        def call(slots_: list) -> Any:
-            return fn(*_subst(targs, slots_), **_subst(kw, slots_))
-    if not single:
-        def run(slots_: list) -> None:
-            for s, v in zip(slots, call(slots_)):
-                if s is not None:
-                    slots_[s] = np.asarray(v) if generic else v
-        return run
-    s0 = slots[0]
-    if s0 is None:
-        return call
-    if generic:
-        def run(slots_: list) -> None:
-            slots_[s0] = np.asarray(call(slots_))
-        return run
-
-    def run(slots_: list) -> None:
-        slots_[s0] = call(slots_)
-    return run
-
-
-class _Plan:
-    """A compiled trace: bind the inputs and the state, run the closures, rebuild the outputs."""
-
-    def __init__(self, tr: _Trace, out_spec: Any) -> None:
-        self.n = tr.n
-        self.inputs = tr.inputs
-        self.ext = tr.ext
-        self.out_spec = out_spec
-        escaping: set = set()
-        todo = [s for kind, x in tr.prog if kind == "grads" for _, s in x if s is not None]
-        while todo:
-            s = todo.pop()
-            if s not in escaping:
-                escaping.add(s)
-                todo.extend(tr.shares.get(s, ()))
-        self.prog: list = []
-        for kind, x in tr.prog:
-            if kind == "call":
-                self.prog.append(_compile_call(x, escaping))
-            elif kind == "guard":
-                self.prog.append(x)
-            elif kind == "grads":
-                self.prog.append(functools.partial(_set_grads, x))
-            else:  # "step": the optimizer's own update, reading its hyper-parameters now
-                self.prog.append(lambda slots_, opt=x: opt.step())
-        self.buffers = sum(1 for e in tr.calls if e[4] and e[3][0] not in escaping)
-
-    def replay(self, flat: list) -> Any:
-        slots_: list = [None] * self.n
-        for s, pos in self.inputs:
-            slots_[s] = flat[pos].data
-        for s, t, kind, shape, dtype in self.ext:
-            a = t.data if kind == "data" else (t.grad.data if t.grad is not None else None)
-            if a is None or a.shape != shape or a.dtype != dtype or type(a) is not np.ndarray:
-                return _RETRACE
-            slots_[s] = a
-        for run in self.prog:
-            run(slots_)
-        return _build(self.out_spec, slots_)
-
+from .tracer import JitError, _Ref, _Trace, _Traced
 
 _RETRACE = object()
 
+# ndarray methods and functions whose result is a view of their first operand (when the trace's
+# result shared its memory): cached by the identity of that operand
+_VIEWS = {np.ndarray.transpose, np.ndarray.reshape, np.ndarray.swapaxes, np.ndarray.view,
+          np.ndarray.squeeze, np.ndarray.astype, np.ndarray.__getitem__, np.broadcast_to,
+          np.ndarray.ravel, np.expand_dims, np.moveaxis}
+# calls that write into their first operand
+_WRITERS = {np.ndarray.__setitem__, np.ndarray.fill, np.copyto, np.put, np.place, np.putmask,
+            np.fill_diagonal, np.put_along_axis}
+# allocators whose contents do not depend on anything but their arguments
+_FILLED = {np.zeros, np.ones, np.full, np.zeros_like, np.ones_like, np.full_like}
 
-def _set_grads(entries: list, slots_: list) -> None:
-    for t, s in entries:
-        t.grad = None if s is None else Tensor._make(slots_[s], "cpu")
+
+def _check(now: Any, value: Any, what: Any) -> None:
+    if now != value and not (now != now and value != value):  # NaN equals NaN here
+        name = getattr(what, "__name__", None) or type(what).__name__
+        raise JitError(f"tg.jit: the traced step branched on a value ({name}) that is {value!r} "
+                       f"in the trace and {now!r} now (a NaN check?); run it eagerly")
 
 
-def _build(spec: Any, slots_: list) -> Any:
+def _refs(x: Any) -> list[int]:
+    if type(x) is _Ref:
+        return [x.i]
+    if type(x) in (tuple, list):
+        return [i for v in x for i in _refs(v)]
+    if type(x) is dict:
+        return [i for v in x.values() for i in _refs(v)]
+    return []
+
+
+def _value(x: Any, folded: dict[int, Any]) -> Any:
+    if type(x) is _Ref:
+        return folded[x.i]
+    if type(x) in (tuple, list):
+        return type(x)(_value(v, folded) for v in x)
+    if type(x) is dict:
+        return {k: _value(v, folded) for k, v in x.items()}
+    return x
+
+
+class _Source:
+    """The generated function's lines and the objects its names refer to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"np": np, "RETRACE": _RETRACE, "check": _check,
+                                      "make": Tensor._make, "JitError": JitError}
+        self.ids: dict[int, str] = {}
+
+    def name(self, obj: Any, hint: str = "c") -> str:
+        """A global name bound to ``obj`` in the generated function's namespace."""
+        key = id(obj)
+        if key not in self.ids:
+            self.ids[key] = f"{hint}_{len(self.names)}"
+            self.names[self.ids[key]] = obj
+        return self.ids[key]
+
+    def expr(self, x: Any, folded: dict[int, Any]) -> str:
+        """Python source for an argument: a slot's local, a folded constant, a container of
+        them, or a global name for any other object."""
+        if type(x) is _Ref:
+            return self.name(folded[x.i]) if x.i in folded else f"s{x.i}"
+        if type(x) in (tuple, list) and _refs(x):
+            inner = ", ".join(self.expr(v, folded) for v in x)
+            return f"({inner},)" if type(x) is tuple else f"[{inner}]"
+        if type(x) is dict and _refs(x):
+            return "{" + ", ".join(f"{self.name(k)}: {self.expr(v, folded)}"
+                                   for k, v in x.items()) + "}"
+        if x is None or type(x) is bool:
+            return repr(x)
+        return self.name(x)
+
+    def call(self, fn: Any, args: Any, kwargs: dict, folded: dict[int, Any]) -> str:
+        parts = [self.expr(a, folded) for a in args]
+        parts += [f"{k}={self.expr(v, folded)}" if k.isidentifier() else
+                  f"**{{{k!r}: {self.expr(v, folded)}}}" for k, v in kwargs.items()]
+        return f"{self.name(fn, _hint(fn))}({', '.join(parts)})"
+
+
+class _Plan:
+    """A compiled trace: ``replay(flat)`` binds the inputs and the state, runs the generated
+    function and returns the outputs (or ``_RETRACE`` when the state's arrays changed)."""
+
+    def __init__(self, tr: _Trace, out_spec: Any) -> None:
+        escaping = _escaping(tr)
+        written = _written(tr)
+        src = _Source()
+        folded: dict[int, Any] = {}
+        body = src.lines
+        for s, pos in tr.inputs:
+            body.append(f"s{s} = flat[{pos}].data")
+        for s, t, kind, shape, dtype in tr.ext:
+            tn = src.name(t, "t")
+            if kind == "data":
+                body.append(f"s{s} = {tn}.data")
+            else:
+                body += [f"s{s} = {tn}.grad", f"if s{s} is None: return RETRACE",
+                         f"s{s} = s{s}.data"]
+            body.append(f"if type(s{s}) is not np.ndarray or s{s}.shape != {shape!r} or "
+                        f"s{s}.dtype != {src.name(dtype)}: return RETRACE")
+        self.buffers = 0
+        last_grads = None
+        for item in tr.prog:
+            kind = item[0]
+            if kind == "grads":
+                # the same gradients again after an optimizer step (which never assigns .grad)
+                now = [(id(t), s) for t, s in item[1]]
+                if now == last_grads:
+                    continue
+                last_grads = now
+            elif kind != "step":
+                last_grads = None
+            if kind == "call":
+                self.buffers += _emit_call(src, item[1], folded, escaping, written)
+            elif kind == "check":
+                _, fn, args, kwargs, value = item
+                if all(i in folded for i in _refs((args, kwargs))):
+                    continue  # on constants: it held in the trace, it holds now
+                body.append(f"check({src.call(fn, args, kwargs, folded)}, "
+                            f"{src.name(value)}, {src.name(fn)})")
+            elif kind == "grads":
+                for t, s in item[1]:
+                    tn = src.name(t, "t")
+                    body.append(f"{tn}.grad = None" if s is None else
+                                f"{tn}.grad = make({_local(src, s, folded)}, 'cpu')")
+            else:  # "step": the optimizer's own update, reading its hyper-parameters now
+                body.append(f"{src.name(item[1], 'opt')}.step()")
+        body.append(f"return {_out_expr(src, out_spec, folded)}")
+        self.source = "def replay(flat):\n" + "".join(f"    {line}\n" for line in body)
+        code = compile(self.source, "<tg.jit replay>", "exec")
+        exec(code, src.names)  # noqa: S102 - our own generated source, over our own names
+        self.replay = src.names["replay"]
+
+
+def _hint(fn: Any) -> str:
+    """A readable stem for a function's name in the generated source (``matmul``,
+    ``add_reduce``, ``getitem``)."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, np.ufunc):
+        method = getattr(fn, "__name__", "__call__")
+        name = owner.__name__ + ("" if method == "__call__" else "_" + method)
+    else:
+        name = getattr(fn, "__name__", "") or getattr(getattr(fn, "func", None), "__name__", "f")
+    name = re.sub(r"\W", "_", name).strip("_")
+    return name if name.isidentifier() else "f"
+
+
+def _local(src: _Source, s: int, folded: dict[int, Any]) -> str:
+    return src.name(folded[s]) if s in folded else f"s{s}"
+
+
+def _emit_call(src: _Source, entry: list, folded: dict, escaping: set, written: set) -> int:
+    """Append one recorded call to the source (or fold it); return 1 if it got a buffer."""
+    fn, args, kwargs, slots, reusable, buf, generic, single, ufunc, view = entry
+    refs = _refs((args, kwargs))
+    results = [s for s in slots if s is not None]
+    pure = ufunc is not None or fn in _VIEWS or fn in _FILLED
+    if pure and results and all(i in folded for i in refs) and not \
+            any(s in written or s in escaping for s in results):
+        out = fn(*_value(args, folded), **_value(kwargs, folded))
+        for s, v in zip(slots, (out,) if single else out):
+            if s is not None:
+                folded[s] = np.asarray(v) if generic else v
+        return 0
+    body = src.lines
+    if reusable and slots[0] not in escaping:
+        out = (buf,)  # the buffer allocated once (the trace's own array)
+        src.name(out, "out")
+        kwargs = {**kwargs, "out": out}
+        generic = False
+    call = src.call(fn, args, kwargs, folded)
+    if view and len(refs) == 1 and refs[0] not in folded and single and slots[0] is not None:
+        memo = src.name([None, None], "m")  # [operand at the last replay, its view]
+        body += [f"if {memo}[0] is not s{refs[0]}: {memo}[0] = s{refs[0]}; {memo}[1] = {call}",
+                 f"s{slots[0]} = {memo}[1]"]
+        return 0
+    if generic:
+        call = f"np.asarray({call})" if single else f"tuple(map(np.asarray, {call}))"
+    if single:
+        body.append(f"s{slots[0]} = {call}" if slots[0] is not None else call)
+    elif any(s is not None for s in slots):
+        body.append(", ".join(f"s{s}" if s is not None else "_" for s in slots) + f", = {call}")
+    else:
+        body.append(call)
+    return int(bool(reusable and slots[0] not in escaping))
+
+
+def _escaping(tr: _Trace) -> set:
+    """Slots whose arrays outlive the step (gradients left in ``.grad``), and every slot they may
+    share memory with: those are allocated fresh at each replay, never folded."""
+    escaping: set = set()
+    todo = [s for kind, *x in tr.prog if kind == "grads" for _, s in x[0] if s is not None]
+    while todo:
+        s = todo.pop()
+        if s not in escaping:
+            escaping.add(s)
+            todo.extend(tr.shares.get(s, ()))
+    return escaping
+
+
+def _written(tr: _Trace) -> set:
+    """Slots whose memory some call writes in place (``out=``, ``a[i] = v``, ``fill``), with
+    every slot sharing memory with them: their values are not constants."""
+    neighbours: dict[int, set] = {}
+    for s, others in tr.shares.items():
+        for o in others:
+            neighbours.setdefault(s, set()).add(o)
+            neighbours.setdefault(o, set()).add(s)
+    todo = []
+    for kind, *x in tr.prog:
+        if kind != "call":
+            continue
+        fn, args, kwargs = x[0][:3]
+        todo += _refs(kwargs.get("out"))
+        if fn in _WRITERS or getattr(fn, "__name__", None) == "at":  # ufunc.at
+            todo += _refs(args[:1])
+    written: set = set()
+    while todo:
+        s = todo.pop()
+        if s not in written:
+            written.add(s)
+            todo.extend(neighbours.get(s, ()))
+    return written
+
+
+def _out_expr(src: _Source, spec: Any, folded: dict) -> str:
     kind = spec[0]
     if kind == "slot":
-        return Tensor._make(slots_[spec[1]].copy(), "cpu")
+        return f"make({_local(src, spec[1], folded)}.copy(), 'cpu')"
     if kind == "const":
-        return spec[1]
+        return src.name(spec[1])
     if kind == "seq":
-        return spec[1](_build(s, slots_) for s in spec[2])
-    return {k: _build(s, slots_) for k, s in spec[1].items()}
+        inner = ", ".join(_out_expr(src, s, folded) for s in spec[2])
+        return f"{src.name(spec[1])}(({inner},))"
+    return "{" + ", ".join(f"{src.name(k)}: {_out_expr(src, s, folded)}"
+                           for k, s in spec[1].items()) + "}"
 
 
 def _out_spec(x: Any, tr: _Trace) -> Any:

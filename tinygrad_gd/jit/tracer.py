@@ -135,15 +135,7 @@ def _guard(x: _Traced, conv: Callable[[Any], Any]) -> Any:
     value = conv(_plain(x))
     tr = _ACTIVE[0]
     if tr is not None and not tr.quiet:
-        slot = tr.slot_of(x)
-
-        def check(slots_: list) -> None:
-            now = conv(slots_[slot])
-            if now != value and not (now != now and value != value):  # NaN equals NaN here
-                raise JitError(f"tg.jit: the traced step branched on a value that is {value!r} "
-                               f"in the trace and {now!r} now (a NaN check?); run it eagerly")
-
-        tr.prog.append(("guard", check))
+        tr.prog.append(("check", conv, (_Ref(tr.slot_of(x)),), {}, value))
     return value
 
 
@@ -178,8 +170,12 @@ class _Trace:
     def __init__(self) -> None:
         self.n = 0
         self.quiet = False
-        self.prog: list = []  # ("call", closure) | ("guard", closure) | ("grads", ...) | ...
-        self.calls: list = []  # per call: [fn, args, kwargs, res slots, reusable, buf]
+        # ("call", entry) | ("check", fn, args, kwargs, value): a value the trace branched on |
+        # ("grads", [(tensor, slot)]) | ("step", optimizer)
+        self.prog: list = []
+        # per call: [fn, args, kwargs, result slots, reusable, buffer, generic, single, ufunc
+        # method, view]
+        self.calls: list = []
         self.ext: list = []  # (slot, tensor, "data"|"grad", shape, dtype)
         self.inputs: list = []  # (slot, arg position)
         self.made: list = []  # weak references to every traced array (escape check)
@@ -254,7 +250,7 @@ class _Trace:
             np.ndarray, np.generic)
         if not ufunc and refs and isinstance(res, (bool, int, float, complex)) and not \
                 isinstance(res, np.generic) and fn not in _METADATA:
-            self.prog.append(("guard", _call_guard(fn, targs, tkw, res)))
+            self.prog.append(("check", fn, targs, tkw, res))
             return res  # a value computed from traced arrays, read by Python: a guard
         single = not isinstance(res, tuple)
         results = (res,) if single else res
@@ -276,8 +272,11 @@ class _Trace:
                 slots.append(None)
         reusable = (ufunc in ("__call__", "reduce") and not outs and single
                     and slots[0] is not None and isinstance(res, np.ndarray) and res.base is None)
+        # a view of its one traced operand (w.T, a reshape): the replay may cache it
+        view = single and slots[0] is not None and len(refs) == 1 and bool(
+            self.shares.get(slots[0]))
         entry = [fn, targs, tkw, tuple(slots), reusable, results[0] if reusable else None,
-                 generic, single]
+                 generic, single, ufunc, view]
         self.calls.append(entry)
         self.prog.append(("call", entry))
         if res is None and single:
@@ -289,17 +288,6 @@ class _Trace:
 # trace's signature fixes (anything else returning a Python value from arrays is a guard)
 _METADATA = {np.ndim, np.shape, np.size, np.result_type, np.can_cast, np.may_share_memory,
              np.shares_memory, np.iscomplexobj, np.isrealobj, np.isscalar, np.min_scalar_type}
-
-
-def _call_guard(fn: Any, targs: Any, tkw: Any, value: Any) -> Callable[[list], None]:
-    """A replay check that ``fn`` still returns ``value`` (a Python number the trace branched
-    on, e.g. ``np.allclose``'s)."""
-    def check(slots_: list) -> None:
-        now = fn(*_subst(targs, slots_), **_subst(tkw, slots_))
-        if now != value and not (now != now and value != value):
-            raise JitError(f"tg.jit: the traced step branched on {getattr(fn, '__name__', fn)} "
-                           f"returning {value!r} in the trace and {now!r} now; run it eagerly")
-    return check
 
 
 def _flat_arrays(args: Any) -> list:
