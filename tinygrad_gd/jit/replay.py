@@ -128,7 +128,8 @@ class _Plan:
                          f"s{s} = s{s}.data"]
             body.append(f"if type(s{s}) is not np.ndarray or s{s}.shape != {shape!r} or "
                         f"s{s}.dtype != {src.name(dtype)}: return RETRACE")
-        self.buffers = 0
+        buffers = _share_buffers(tr, escaping, out_spec)
+        self.buffers = len({id(b) for b in buffers.values()})
         last_grads = None
         for item in tr.prog:
             kind = item[0]
@@ -141,7 +142,7 @@ class _Plan:
             elif kind != "step":
                 last_grads = None
             if kind == "call":
-                self.buffers += _emit_call(src, item[1], folded, escaping, written)
+                _emit_call(src, item[1], folded, buffers, written, escaping)
             elif kind == "check":
                 _, fn, args, kwargs, value = item
                 if all(i in folded for i in _refs((args, kwargs))):
@@ -179,8 +180,9 @@ def _local(src: _Source, s: int, folded: dict[int, Any]) -> str:
     return src.name(folded[s]) if s in folded else f"s{s}"
 
 
-def _emit_call(src: _Source, entry: list, folded: dict, escaping: set, written: set) -> int:
-    """Append one recorded call to the source (or fold it); return 1 if it got a buffer."""
+def _emit_call(src: _Source, entry: list, folded: dict, buffers: dict, written: set,
+               escaping: set) -> None:
+    """Append one recorded call to the source (or fold it)."""
     fn, args, kwargs, slots, reusable, buf, generic, single, ufunc, view = entry
     refs = _refs((args, kwargs))
     results = [s for s in slots if s is not None]
@@ -191,10 +193,10 @@ def _emit_call(src: _Source, entry: list, folded: dict, escaping: set, written: 
         for s, v in zip(slots, (out,) if single else out):
             if s is not None:
                 folded[s] = np.asarray(v) if generic else v
-        return 0
+        return
     body = src.lines
-    if reusable and slots[0] not in escaping:
-        out = (buf,)  # the buffer allocated once (the trace's own array)
+    if slots[0] in buffers:
+        out = (buffers[slots[0]],)  # a buffer allocated once, shared by slots not alive together
         src.name(out, "out")
         kwargs = {**kwargs, "out": out}
         generic = False
@@ -203,7 +205,7 @@ def _emit_call(src: _Source, entry: list, folded: dict, escaping: set, written: 
         memo = src.name([None, None], "m")  # [operand at the last replay, its view]
         body += [f"if {memo}[0] is not s{refs[0]}: {memo}[0] = s{refs[0]}; {memo}[1] = {call}",
                  f"s{slots[0]} = {memo}[1]"]
-        return 0
+        return
     if generic:
         call = f"np.asarray({call})" if single else f"tuple(map(np.asarray, {call}))"
     if single:
@@ -212,7 +214,65 @@ def _emit_call(src: _Source, entry: list, folded: dict, escaping: set, written: 
         body.append(", ".join(f"s{s}" if s is not None else "_" for s in slots) + f", = {call}")
     else:
         body.append(call)
-    return int(bool(reusable and slots[0] not in escaping))
+
+
+def _share_buffers(tr: _Trace, escaping: set, out_spec: Any) -> dict[int, np.ndarray]:
+    """The buffer each temporary writes into (``out=``): one per temporary that a ufunc or a
+    reduction made fresh in the trace, shared by temporaries of the same shape, dtype and strides
+    whose lives do not overlap. A temporary lives from its call to the last use of it or of any
+    array that may share its memory (its views), so the trace's memory stays what it needs at
+    once, not what it allocated in all."""
+    component: dict[int, int] = {}  # slot -> a representative of the slots sharing memory
+
+    def find(s: int) -> int:
+        while component.get(s, s) != s:
+            s = component[s]
+        return s
+    for s, others in tr.shares.items():
+        for o in others:
+            component[find(s)] = find(o)
+    last: dict[int, int] = {}  # representative -> the last program position using it
+    made: list = []  # (position, slot, trace's array) of each candidate
+    for pos, item in enumerate(tr.prog):
+        if item[0] == "call":
+            entry = item[1]
+            used = _refs((entry[1], entry[2])) + [s for s in entry[3] if s is not None]
+            if entry[4] and entry[3][0] not in escaping:
+                made.append((pos, entry[3][0], entry[5]))
+        elif item[0] == "check":
+            used = _refs((item[2], item[3]))
+        elif item[0] == "grads":
+            used = [s for _, s in item[1] if s is not None]
+        else:
+            used = []
+        for s in used:
+            last[find(s)] = pos
+    for s in _spec_slots(out_spec):
+        last[find(s)] = len(tr.prog)
+    free: dict[tuple, list] = {}  # (shape, dtype, strides) -> [[buffer, busy until position]]
+    assigned: dict[int, np.ndarray] = {}
+    for pos, s, buf in made:
+        key = (buf.shape, buf.dtype.str, buf.strides)
+        until = last.get(find(s), pos)
+        for slot in free.setdefault(key, []):
+            if slot[1] < pos:
+                slot[1] = until
+                assigned[s] = slot[0]
+                break
+        else:
+            free[key].append([buf, until])
+            assigned[s] = buf
+    return assigned
+
+
+def _spec_slots(spec: Any) -> list[int]:
+    if spec[0] == "slot":
+        return [spec[1]]
+    if spec[0] == "seq":
+        return [s for x in spec[2] for s in _spec_slots(x)]
+    if spec[0] == "dict":
+        return [s for x in spec[1].values() for s in _spec_slots(x)]
+    return []
 
 
 def _escaping(tr: _Trace) -> set:
