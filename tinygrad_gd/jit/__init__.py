@@ -354,8 +354,11 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list) ->
         if t.data is not orig:
             raise JitError("tg.jit: the traced function replaced a tensor's .data; update "
                            "state in place")
-    gc.collect()
     alive = [w() for w in tr.made if w() is not None]
+    if alive:  # perhaps only held by garbage cycles: a full collection (slow in a big heap) then
+        del alive
+        gc.collect()
+        alive = [w() for w in tr.made if w() is not None]
     if alive:
         raise JitError(f"tg.jit: {len(alive)} traced array(s) (shapes "
                        f"{sorted({a.shape for a in alive})[:4]}) are still referenced after the "
