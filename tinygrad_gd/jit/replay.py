@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .tracer import JitError, _Ref, _Trace, _Traced
+from .tracer import JitError, _Ref, _subst, _Trace, _Traced
 
 _RETRACE = object()
 
@@ -56,16 +56,6 @@ def _refs(x: Any) -> list[int]:
     if type(x) is dict:
         return [i for v in x.values() for i in _refs(v)]
     return []
-
-
-def _value(x: Any, folded: dict[int, Any]) -> Any:
-    if type(x) is _Ref:
-        return folded[x.i]
-    if type(x) in (tuple, list):
-        return type(x)(_value(v, folded) for v in x)
-    if type(x) is dict:
-        return {k: _value(v, folded) for k, v in x.items()}
-    return x
 
 
 class _Source:
@@ -183,13 +173,13 @@ def _local(src: _Source, s: int, folded: dict[int, Any]) -> str:
 def _emit_call(src: _Source, entry: list, folded: dict, buffers: dict, written: set,
                escaping: set) -> None:
     """Append one recorded call to the source (or fold it)."""
-    fn, args, kwargs, slots, reusable, buf, generic, single, ufunc, view = entry
+    fn, args, kwargs, slots, _, _, generic, single, ufunc, view = entry
     refs = _refs((args, kwargs))
     results = [s for s in slots if s is not None]
     pure = ufunc is not None or fn in _VIEWS or fn in _FILLED
     if pure and results and all(i in folded for i in refs) and not \
             any(s in written or s in escaping for s in results):
-        out = fn(*_value(args, folded), **_value(kwargs, folded))
+        out = fn(*_subst(args, folded), **_subst(kwargs, folded))
         for s, v in zip(slots, (out,) if single else out):
             if s is not None:
                 folded[s] = np.asarray(v) if generic else v
@@ -201,7 +191,7 @@ def _emit_call(src: _Source, entry: list, folded: dict, buffers: dict, written: 
         kwargs = {**kwargs, "out": out}
         generic = False
     call = src.call(fn, args, kwargs, folded)
-    if view and len(refs) == 1 and refs[0] not in folded and single and slots[0] is not None:
+    if view and refs[0] not in folded:  # a view of its one operand (see the tracer)
         memo = src.name([None, None], "m")  # [operand at the last replay, its view]
         body += [f"if {memo}[0] is not s{refs[0]}: {memo}[0] = s{refs[0]}; {memo}[1] = {call}",
                  f"s{slots[0]} = {memo}[1]"]

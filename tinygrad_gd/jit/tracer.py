@@ -171,11 +171,9 @@ class _Trace:
         self.n = 0
         self.quiet = False
         # ("call", entry) | ("check", fn, args, kwargs, value): a value the trace branched on |
-        # ("grads", [(tensor, slot)]) | ("step", optimizer)
+        # ("grads", [(tensor, slot)]) | ("step", optimizer). A call's entry: [fn, args, kwargs,
+        # result slots, reusable, its buffer, generic, single, ufunc method, view]
         self.prog: list = []
-        # per call: [fn, args, kwargs, result slots, reusable, buffer, generic, single, ufunc
-        # method, view]
-        self.calls: list = []
         self.ext: list = []  # (slot, tensor, "data"|"grad", shape, dtype)
         self.inputs: list = []  # (slot, arg position)
         self.made: list = []  # weak references to every traced array (escape check)
@@ -277,7 +275,6 @@ class _Trace:
             self.shares.get(slots[0]))
         entry = [fn, targs, tkw, tuple(slots), reusable, results[0] if reusable else None,
                  generic, single, ufunc, view]
-        self.calls.append(entry)
         self.prog.append(("call", entry))
         if res is None and single:
             return None
@@ -308,7 +305,8 @@ def _flat_arrays(args: Any) -> list:
     return found
 
 
-def _subst(x: Any, slots_: list) -> Any:
+def _subst(x: Any, slots_: Any) -> Any:
+    """``x`` with each slot reference replaced by ``slots_[slot]`` (a list or a dict)."""
     if type(x) is _Ref:
         return slots_[x.i]
     if type(x) is tuple or type(x) is list:
@@ -316,13 +314,3 @@ def _subst(x: Any, slots_: list) -> Any:
     if type(x) is dict:
         return {k: _subst(v, slots_) for k, v in x.items()}
     return x
-
-
-def _has_ref(x: Any) -> bool:
-    if type(x) is _Ref:
-        return True
-    if type(x) is tuple or type(x) is list:
-        return any(_has_ref(v) for v in x)
-    if type(x) is dict:
-        return any(_has_ref(v) for v in x.values())
-    return False
