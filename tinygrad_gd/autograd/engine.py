@@ -198,23 +198,20 @@ _FREED_MESSAGE = (
 
 def _topological_counts(roots: Sequence[Primitive]) -> dict[Primitive, int]:
     """Count, for each node reachable from ``roots``, how many consumers it has in the subgraph."""
-    counts: dict[Primitive, int] = {}
-    stack = list(roots)
-    for fn in roots:
-        counts.setdefault(fn, 0)
-    seen = set()
-    while stack:
+    counts: dict[Primitive, int] = dict.fromkeys(roots, 0)
+    stack = list(counts)
+    while stack:  # a node is pushed once: when its first consumer finds it (absent from counts)
         fn = stack.pop()
-        if fn in seen:
-            continue
-        seen.add(fn)
         if fn.freed:
             raise RuntimeError(_FREED_MESSAGE)
         for parent in fn.edges:
             if parent is not None:
-                counts[parent] = counts.get(parent, 0) + 1
-                if parent not in seen:
+                seen = counts.get(parent)
+                if seen is None:
+                    counts[parent] = 1
                     stack.append(parent)
+                else:
+                    counts[parent] = seen + 1
     return counts
 
 
@@ -303,8 +300,17 @@ def run_backward(
             if grad is None:  # nothing reached this node: just release its parents' counts
                 input_grads: Any = (None,) * len(edges)
             else:
-                if fn.versions is not None or fn.saves_output:
-                    fn.check_versions()
+                versions = fn.versions  # saved tensors changed in place? (the full check
+                if versions is not None:  # runs only on a mismatch: it knows the exceptions)
+                    for t, v in zip(fn.inputs, versions):
+                        if t._version[0] != v:
+                            fn.check_versions()
+                            break
+                if fn.saves_output:
+                    ref, v = fn.out_ref
+                    out = ref()
+                    if out is not None and out._version[0] != v:
+                        fn.check_versions()
                 input_grads = (fn.backward(grad) if sinks is None
                                else _fwad.backward_to_sinks(fn, grad, sinks))
                 if type(input_grads) is not tuple:
