@@ -31,9 +31,9 @@ def _cnn():
                          nn.Dropout(0.3), nn.Linear(32, 5))
 
 
-def _run(make_model, make_opt, data, use_jit, schedule=False):
+def _run(make_model, make_opt, data, use_jit, schedule=False, device="cpu"):
     tg.manual_seed(0)
-    model = make_model()
+    model = make_model().to(device)
     opt = make_opt(model.parameters())
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=STEPS // 2) if schedule else None
 
@@ -48,7 +48,8 @@ def _run(make_model, make_opt, data, use_jit, schedule=False):
     X, Y = data
     losses = []
     for i in range(STEPS):
-        losses.append(fn(tg.tensor(X[i % len(X)]), tg.tensor(Y[i % len(Y)])).item())
+        losses.append(fn(tg.tensor(X[i % len(X)], device=device),
+                         tg.tensor(Y[i % len(Y)], device=device)).item())
         if sched is not None:
             sched.step()
     state = [v.numpy().copy() for v in model.state_dict().values()]
@@ -59,10 +60,10 @@ def _run(make_model, make_opt, data, use_jit, schedule=False):
     lambda p: optim.SGD(p, lr=0.05, momentum=0.9),
     lambda p: optim.Adam(p, lr=1e-2),
 ], ids=["sgd-momentum", "adam"])
-def test_mlp_replay_equals_eager(make_opt):
+def test_mlp_replay_equals_eager(make_opt, device):
     data = _data((16, 20), 5)
-    eager = _run(_mlp, make_opt, data, False)
-    jitted = _run(_mlp, make_opt, data, True)
+    eager = _run(_mlp, make_opt, data, False, device=device)
+    jitted = _run(_mlp, make_opt, data, True, device=device)
     assert jitted[2].traces == 2  # the first call (grads None) and the second (grads set)
     np.testing.assert_allclose(jitted[0], eager[0], rtol=0, atol=1e-6)
     for a, b in zip(jitted[1], eager[1]):
@@ -70,29 +71,46 @@ def test_mlp_replay_equals_eager(make_opt):
     assert eager[0][-1] < eager[0][0]  # it trains
 
 
-def test_cnn_dropout_batchnorm_cosine_schedule():
+def test_cnn_dropout_batchnorm_cosine_schedule(device):
     data = _data((8, 1, 14, 14), 5)
     make_opt = lambda p: optim.SGD(p, lr=0.05, momentum=0.9)  # noqa: E731
-    eager = _run(_cnn, make_opt, data, False, schedule=True)
-    jitted = _run(_cnn, make_opt, data, True, schedule=True)
+    eager = _run(_cnn, make_opt, data, False, schedule=True, device=device)
+    jitted = _run(_cnn, make_opt, data, True, schedule=True, device=device)
     assert jitted[2].traces == 2
     np.testing.assert_allclose(jitted[0], eager[0], rtol=0, atol=1e-6)
     for a, b in zip(jitted[1], eager[1]):  # parameters, running statistics, batch count
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 
-def test_random_draws_are_fresh_and_seeded():
+def test_random_draws_are_fresh_and_seeded(device):
     @tg.jit
     def noisy(x):
-        return x + tg.rand(3)
+        return x + tg.rand(3, device=x.device)
 
     tg.manual_seed(1)
-    a = [noisy(tg.zeros(3)).numpy() for _ in range(4)]
+    a = [noisy(tg.zeros(3, device=device)).numpy() for _ in range(4)]
+    after_jit = tg.rand(2).numpy()  # a GPU trace's host dry run leaves the CPU's draws alone
     tg.manual_seed(1)
-    b = [tg.rand(3).numpy() for _ in range(4)]
+    b = [tg.rand(3, device=device).numpy() for _ in range(4)]
     assert noisy.traces == 1
     np.testing.assert_array_equal(np.stack(a), np.stack(b))
     assert not np.array_equal(a[2], a[3])
+    if device != "cpu":
+        np.testing.assert_array_equal(after_jit, tg.rand(2).numpy())
+
+
+def test_draws_from_a_generator_argument_are_fresh(device):
+    g = tg.Generator().manual_seed(0)
+
+    @tg.jit
+    def noisy(x):
+        return x + tg.rand(3, generator=g, device=x.device)
+
+    a = [noisy(tg.zeros(3, device=device)).numpy() for _ in range(3)]
+    g.manual_seed(0)
+    b = [tg.rand(3, generator=g, device=device).numpy() for _ in range(3)]
+    np.testing.assert_array_equal(np.stack(a), np.stack(b))
+    assert noisy.traces == 1
 
 
 def test_lr_read_at_replay():

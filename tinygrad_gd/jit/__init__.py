@@ -78,12 +78,13 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from .. import random as _random
 from ..autograd import engine as _engine
 from ..autograd.grad_mode import _GradMode
 from ..optim import optimizer as _optimizer
 from ..tensor import Tensor
 from .replay import _RETRACE, _out_spec, _Plan
-from .tracer import _ACTIVE, _ALLOCATORS, JitError, _Trace, _Traced
+from .tracer import _ACTIVE, _ALLOCATORS, JitError, _draw, _real_generator, _Trace, _Traced
 
 __all__ = ["jit", "JitError"]
 
@@ -114,6 +115,8 @@ def _step_hook(opt: Any, closure: Any) -> Any:
                        "call loss.backward() and opt.step() in the function")
     _sync_grads(tr, opt._all_params())
     tr.prog.append(("step", opt))
+    if tr.dry:  # host copies of a GPU step: the real update is the first replay's
+        return None
     hook, _optimizer._STEP_HOOK[0] = _optimizer._STEP_HOOK[0], None
     tr.quiet = True
     try:
@@ -136,14 +139,17 @@ class _GenProxy:
         return lambda *a, **k: self._tr.record(fn, a, k, None)
 
 
-def _real_generator(device: str) -> Any:
-    gens = backend.generators
-    return type(gens).get(gens, device)
-
-
-def _draw(device: str, name: str, *a: Any, **k: Any) -> Any:
-    """One draw from the library's generator current at this moment (trace or replay)."""
-    return getattr(_real_generator(device), name)(*a, **k)
+def _user_draw(tr: _Trace, orig: Any) -> Any:
+    """``random._draw`` while tracing: a draw from a ``tg.Generator`` (``generator=``) is
+    recorded as a draw from it, made again at every replay (a draw from the library's default
+    generator goes through ``_GenProxy``)."""
+    def draw(device: str, generator: Any, fn: Any) -> Any:
+        if generator is None or tr.quiet:
+            return orig(device, generator, fn)
+        # a dry run (see _trace) must leave the generator as it was: it draws elsewhere
+        run = (lambda f: f(np.random.default_rng())) if tr.dry else None
+        return tr.record(functools.partial(orig, device, generator), (fn,), {}, None, run=run)
+    return draw
 
 
 def _allocator(tr: _Trace, name: str, orig: Any) -> Any:
@@ -167,6 +173,7 @@ class _Patches:
     def __init__(self, tr: _Trace) -> None:
         self.tr = tr
         self.touched: dict[int, Tensor] = {}
+        self.grads_before: dict[int, tuple] = {}  # id -> (tensor, its .grad before the trace)
 
     def __enter__(self) -> _Patches:
         tr = self.tr
@@ -176,11 +183,21 @@ class _Patches:
         backend.generators.get = lambda device: _GenProxy(tr, device)
         self.as_strided = np.lib.stride_tricks.as_strided
         np.lib.stride_tricks.as_strided = _allocator(tr, "as_strided", self.as_strided)
+        self.draw = _random._draw
+        _random._draw = _user_draw(tr, self.draw)
+        self.host = backend.is_host, backend.checks_values
+        if tr.dry:  # the host copies stand for GPU arrays: the library takes its GPU paths
+            is_host, checks = self.host  # (no value read to choose a form, no sync to check)
+            backend.is_host = lambda a: is_host(a) and not isinstance(a, _Traced)
+            backend.checks_values = lambda a: checks(a) and (
+                not isinstance(a, _Traced) or backend.debug_checks_enabled())
         self.accumulate = _engine._accumulate
-        touched, accumulate = self.touched, self.accumulate
+        touched, accumulate, before = self.touched, self.accumulate, self.grads_before
 
         def track(t: Tensor, g: Tensor, create_graph: bool) -> None:
-            touched[id(t)] = t
+            if id(t) not in touched:
+                touched[id(t)] = t
+                before.setdefault(id(t), (t, t.grad))
             accumulate(t, g, create_graph)
         _engine._accumulate = track
         _optimizer._STEP_HOOK[0] = _step_hook
@@ -191,6 +208,8 @@ class _Patches:
         _ACTIVE[0] = None
         _optimizer._STEP_HOOK[0] = None
         _engine._accumulate = self.accumulate
+        _random._draw = self.draw
+        backend.is_host, backend.checks_values = self.host
         del backend.generators.get
         np.lib.stride_tricks.as_strided = self.as_strided
         for name, orig in self.saved.items():
@@ -293,17 +312,24 @@ class _Jitted:
             if out is not _RETRACE:
                 return out
         self.traces += 1
-        plan, out = _trace(self.fn, args, kwargs, flat, params)
+        devices = {t._device for t in flat + params if isinstance(t, Tensor)}
+        if len(devices) > 1:
+            raise JitError(f"tg.jit: the inputs and the state are on several devices "
+                           f"({', '.join(sorted(devices))}); a traced step runs on one")
+        plan = _trace(self.fn, args, kwargs, flat, params, devices.pop() if devices else "cpu")
         self.cache[key] = plan
+        out = plan.first
+        plan.first = None
+        if plan.device != "cpu":  # the trace ran on host copies: the real step is this replay
+            out = plan.replay(flat)
+            if out is _RETRACE:  # pragma: no cover - the state was bound a moment ago
+                raise JitError("tg.jit: the state changed while the step was traced")
         return out
 
 
 def _arg_key(a: Any) -> Any:
     if isinstance(a, Tensor):
-        if a._device != "cpu":
-            raise JitError(f"tg.jit: only CPU tensors can be traced for now, got one on "
-                           f"{a._device}")
-        return (a.shape, a.dtype.str, a._requires_grad)
+        return (a.shape, a.dtype.str, a._requires_grad, a._device)
     try:
         hash(a)
     except TypeError:
@@ -312,48 +338,72 @@ def _arg_key(a: Any) -> Any:
     return a
 
 
-def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list) -> tuple:
+def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
+           device: str) -> _Plan:
+    """Run ``fn`` once with every array it reaches traced; the compiled plan, with the call's
+    own return value in ``plan.first``.
+
+    On a GPU the step runs on host copies of its inputs and state (a *dry run*: nothing it does
+    there is kept, and the optimizer's step is recorded, not run); the plan then replays the
+    same calls with CuPy's functions, the first replay being the real step."""
     if _ACTIVE[0] is not None:
         raise JitError("tg.jit: a jitted function called inside another one's trace")
     tr = _Trace()
-    restore: list = []  # (tensor, original array)
+    tr.dry = device != "cpu"
+    restore: list = []  # (tensor, original array, original device, the traced array)
     swapped: set = set()
+
+    def swap(t: Tensor, s: int) -> None:
+        orig, dev = t.data, t._device
+        t.data = tr.wrap(backend.to_numpy(orig) if tr.dry else orig, s)
+        t._device = "cpu"
+        restore.append((t, orig, dev, t.data))
+
     for pos, a in enumerate(flat):
         if isinstance(a, Tensor) and id(a) not in swapped:
             swapped.add(id(a))
             s = tr.new_slot()
-            restore.append((a, a.data))
-            a.data = tr.wrap(a.data, s)
+            swap(a, s)
             tr.inputs.append((s, pos))
     for p in params:
         for kind, t in (("data", p), ("grad", p.grad)):
-            if t is None or id(t) in swapped or type(t.data) is not np.ndarray:
+            if t is None or id(t) in swapped or not backend.is_array(t.data) or \
+                    backend.device_of(t.data) != device:
                 continue
             swapped.add(id(t))
             s = tr.new_slot()
             tr.ext.append((s, p, kind, t.data.shape, t.data.dtype))
-            restore.append((t, t.data))
-            t.data = tr.wrap(t.data, s)
+            swap(t, s)
     patches = _Patches(tr)
+    for p in params:
+        patches.grads_before.setdefault(id(p), (p, p.grad))
+    cpu_rng = _real_generator("cpu")
+    rng_state = cpu_rng.bit_generator.state if tr.dry else None
     try:
         with patches:
             result = fn(*args, **kwargs)
             spec = _out_spec(result, tr)
             leaves = list({id(t): t for t in params + list(patches.touched.values())}.values())
             _sync_grads(tr, leaves)
-            out = _copy_out(result)
+            out = None if tr.dry else _copy_out(result)
             del result
     finally:
-        for t, orig in restore:
-            if isinstance(t.data, _Traced) and getattr(t.data, "_arr", None) is orig:
-                t.data = orig
-        for t in params + list(patches.touched.values()):
-            if t.grad is not None and isinstance(t.grad.data, _Traced):
-                t.grad.data = t.grad.data._arr
-    for t, orig in restore:
-        if t.data is not orig:
-            raise JitError("tg.jit: the traced function replaced a tensor's .data; update "
-                           "state in place")
+        replaced = [entry[0] for entry in restore if entry[0].data is not entry[3]]
+        for t, orig, dev, _ in restore:
+            t.data, t._device = orig, dev
+        restore.clear()  # (the traced arrays must die now: see the check below)
+        del _
+        if tr.dry:  # nothing of the dry run stays: gradients, draws
+            for t, grad in patches.grads_before.values():
+                t.grad = grad
+            cpu_rng.bit_generator.state = rng_state
+        else:
+            for t in params + list(patches.touched.values()):
+                if t.grad is not None and isinstance(t.grad.data, _Traced):
+                    t.grad.data = t.grad.data._arr
+    if replaced:
+        raise JitError("tg.jit: the traced function replaced a tensor's .data; update "
+                       "state in place")
     alive = [w() for w in tr.made if w() is not None]
     if alive:  # perhaps only held by garbage cycles: a full collection (slow in a big heap) then
         del alive
@@ -364,7 +414,9 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list) ->
                        f"{sorted({a.shape for a in alive})[:4]}) are still referenced after the "
                        "traced function returned: it stored a step's result outside (a module "
                        "attribute, a list, a global), which a replay cannot update")
-    return _Plan(tr, spec), out
+    plan = _Plan(tr, spec, device)
+    plan.first = out
+    return plan
 
 
 def _copy_out(x: Any) -> Any:

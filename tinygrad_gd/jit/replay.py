@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
+from . import device as _dev
 from .tracer import JitError, _Ref, _subst, _Trace, _Traced
 
 _RETRACE = object()
@@ -61,18 +63,24 @@ def _refs(x: Any) -> list[int]:
 class _Source:
     """The generated function's lines and the objects its names refer to."""
 
-    def __init__(self) -> None:
+    def __init__(self, device: str) -> None:
+        self.device = device
         self.lines: list[str] = []
         self.names: dict[str, Any] = {"np": np, "RETRACE": _RETRACE, "check": _check,
-                                      "make": Tensor._make, "JitError": JitError}
+                                      "make": Tensor._make, "JitError": JitError,
+                                      "DEVICE": device, "check_view": _dev.check_view}
         self.ids: dict[int, str] = {}
+        self.keep: list = []  # the host objects named (their ids must stay unique)
 
     def name(self, obj: Any, hint: str = "c") -> str:
-        """A global name bound to ``obj`` in the generated function's namespace."""
+        """A global name bound to ``obj`` in the generated function's namespace (a host array
+        or a container of them moved to the GPU once, for a GPU plan)."""
         key = id(obj)
         if key not in self.ids:
             self.ids[key] = f"{hint}_{len(self.names)}"
-            self.names[self.ids[key]] = obj
+            self.keep.append(obj)
+            self.names[self.ids[key]] = (obj if self.device == "cpu" or hint == "t"
+                                         else _dev.to_device(obj, self.device))
         return self.ids[key]
 
     def expr(self, x: Any, folded: dict[int, Any]) -> str:
@@ -91,6 +99,11 @@ class _Source:
         return self.name(x)
 
     def call(self, fn: Any, args: Any, kwargs: dict, folded: dict[int, Any]) -> str:
+        if self.device != "cpu":  # CuPy's function of the same name
+            fn, kwargs = _dev.device_fn(fn, kwargs, self.device)
+            out = kwargs.get("out")
+            if type(out) is tuple and len(out) == 1:  # CuPy's reductions want the array
+                kwargs = {**kwargs, "out": out[0]}
         parts = [self.expr(a, folded) for a in args]
         parts += [f"{k}={self.expr(v, folded)}" if k.isidentifier() else
                   f"**{{{k!r}: {self.expr(v, folded)}}}" for k, v in kwargs.items()]
@@ -101,10 +114,15 @@ class _Plan:
     """A compiled trace: ``replay(flat)`` binds the inputs and the state, runs the generated
     function and returns the outputs (or ``_RETRACE`` when the state's arrays changed)."""
 
-    def __init__(self, tr: _Trace, out_spec: Any) -> None:
+    def __init__(self, tr: _Trace, out_spec: Any, device: str = "cpu") -> None:
+        self.device = device
+        self.first: Any = None  # the trace call's own result (set by the tracer)
         escaping = _escaping(tr)
         written = _written(tr)
-        src = _Source()
+        src = _Source(device)
+        array_type = "np.ndarray" if device == "cpu" else src.name(
+            backend.get_xp(device).ndarray, "ndarray")
+        same_device = "" if device == "cpu" else f" or s{{s}}.device.id != {_index(device)}"
         folded: dict[int, Any] = {}
         body = src.lines
         for s, pos in tr.inputs:
@@ -116,9 +134,13 @@ class _Plan:
             else:
                 body += [f"s{s} = {tn}.grad", f"if s{s} is None: return RETRACE",
                          f"s{s} = s{s}.data"]
-            body.append(f"if type(s{s}) is not np.ndarray or s{s}.shape != {shape!r} or "
-                        f"s{s}.dtype != {src.name(dtype)}: return RETRACE")
+            body.append(f"if type(s{s}) is not {array_type}{same_device.format(s=s)} or "
+                        f"s{s}.shape != {shape!r} or s{s}.dtype != {src.name(dtype)}: "
+                        "return RETRACE")
         buffers = _share_buffers(tr, escaping, out_spec)
+        if device != "cpu":  # the same buffers, allocated on the GPU with the same layouts
+            on_gpu = {id(b): _dev.device_buffer(b, device) for b in buffers.values()}
+            buffers = {s: on_gpu[id(b)] for s, b in buffers.items()}
         self.buffers = len({id(b) for b in buffers.values()})
         last_grads = None
         for item in tr.prog:
@@ -143,7 +165,7 @@ class _Plan:
                 for t, s in item[1]:
                     tn = src.name(t, "t")
                     body.append(f"{tn}.grad = None" if s is None else
-                                f"{tn}.grad = make({_local(src, s, folded)}, 'cpu')")
+                                f"{tn}.grad = make({_local(src, s, folded)}, DEVICE)")
             else:  # "step": the optimizer's own update, reading its hyper-parameters now
                 body.append(f"{src.name(item[1], 'opt')}.step()")
         body.append(f"return {_out_expr(src, out_spec, folded)}")
@@ -151,6 +173,20 @@ class _Plan:
         code = compile(self.source, "<tg.jit replay>", "exec")
         exec(code, src.names)  # noqa: S102 - our own generated source, over our own names
         self.replay = src.names["replay"]
+        if device != "cpu":  # every allocation and kernel on the step's GPU
+            self.replay = _on_device(self.replay, device)
+
+
+def _index(device: str) -> int:
+    return int(device.split(":")[1])
+
+
+def _on_device(replay: Any, device: str) -> Any:
+    """``replay`` run with ``device`` the current GPU."""
+    def run(flat: list) -> Any:
+        with backend.on_device(device):
+            return replay(flat)
+    return run
 
 
 def _hint(fn: Any) -> str:
@@ -187,16 +223,18 @@ def _emit_call(src: _Source, entry: list, folded: dict, buffers: dict, written: 
     body = src.lines
     if slots[0] in buffers:
         out = (buffers[slots[0]],)  # a buffer allocated once, shared by slots not alive together
-        src.name(out, "out")
+        src.name(out if src.device == "cpu" else out[0], "out")  # (CuPy's calls take out[0])
         kwargs = {**kwargs, "out": out}
         generic = False
     call = src.call(fn, args, kwargs, folded)
     if view and refs[0] not in folded:  # a view of its one operand (see the tracer)
         memo = src.name([None, None], "m")  # [operand at the last replay, its view]
+        if src.device != "cpu":
+            call = f"check_view({call}, s{refs[0]}, {_hint(fn)!r})"
         body += [f"if {memo}[0] is not s{refs[0]}: {memo}[0] = s{refs[0]}; {memo}[1] = {call}",
                  f"s{slots[0]} = {memo}[1]"]
         return
-    if generic:
+    if generic and src.device == "cpu":  # (CuPy returns 0-d arrays itself)
         call = f"np.asarray({call})" if single else f"tuple(map(np.asarray, {call}))"
     if single:
         body.append(f"s{slots[0]} = {call}" if slots[0] is not None else call)
@@ -306,7 +344,7 @@ def _written(tr: _Trace) -> set:
 def _out_expr(src: _Source, spec: Any, folded: dict) -> str:
     kind = spec[0]
     if kind == "slot":
-        return f"make({_local(src, spec[1], folded)}.copy(), 'cpu')"
+        return f"make({_local(src, spec[1], folded)}.copy(), DEVICE)"
     if kind == "const":
         return src.name(spec[1])
     if kind == "seq":

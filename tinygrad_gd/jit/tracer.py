@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
+
 
 class JitError(RuntimeError):
     """What ``tg.jit`` cannot trace or replay exactly (a value read, an untracked write...)."""
@@ -170,6 +172,9 @@ class _Trace:
     def __init__(self) -> None:
         self.n = 0
         self.quiet = False
+        # a dry run: a GPU step traced on host copies of its state, which it may change freely
+        # (the optimizer's step is recorded, not run); the first replay is the real step
+        self.dry = False
         # ("call", entry) | ("check", fn, args, kwargs, value): a value the trace branched on |
         # ("grads", [(tensor, slot)]) | ("step", optimizer). A call's entry: [fn, args, kwargs,
         # result slots, reusable, its buffer, generic, single, ufunc method, view]
@@ -228,7 +233,9 @@ class _Trace:
             return {k: self.template(v, refs) for k, v in x.items()}
         return x
 
-    def record(self, fn: Any, args: Any, kwargs: dict, ufunc: str | None) -> Any:
+    def record(self, fn: Any, args: Any, kwargs: dict, ufunc: str | None,
+               run: Callable | None = None) -> Any:
+        """Run ``fn`` (or ``run`` in its place) on the plain arrays and record the call."""
         refs: list = []
         targs = self.template(tuple(args), refs)
         tkw = self.template(dict(kwargs), refs)
@@ -240,7 +247,7 @@ class _Trace:
                                "into an array the jit does not track")
         self.quiet = True
         try:
-            res = fn(*_strip(args), **_strip(kwargs))
+            res = (run or fn)(*_strip(args), **_strip(kwargs))
         finally:
             self.quiet = False
         # an object ufunc's (np.frompyfunc) 0-d result is a Python value: kept as a 0-d array
@@ -279,6 +286,17 @@ class _Trace:
         if res is None and single:
             return None
         return wrapped[0] if single else tuple(wrapped)
+
+
+def _real_generator(device: str) -> Any:
+    """The library's generator for ``device`` (past the tracer's proxy)."""
+    gens = backend.generators
+    return type(gens).get(gens, device)
+
+
+def _draw(device: str, name: str, *a: Any, **k: Any) -> Any:
+    """One draw from the library's generator current at this moment (trace or replay)."""
+    return getattr(_real_generator(device), name)(*a, **k)
 
 
 # functions whose Python results depend only on shapes, dtypes and memory layout, which the
