@@ -224,7 +224,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel over the ranks of mpiexec -n N (see the end of this file)")
     p.add_argument("--jit", action="store_true",
-                   help="trace the training step once and replay it (tg.jit; CPU)")
+                   help="trace the training step once and replay it (tg.jit)")
     args = p.parse_args(argv)
     if args.lr is None:
         args.lr = DEFAULT_LR[args.optimizer]
@@ -248,9 +248,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.device = backend.parse_device(args.device)
     except (ValueError, RuntimeError) as exc:
         p.error(f"--device: {exc}")
-    if args.jit and (args.optimizer == "newton-cg" or args.distributed or args.device != "cpu"):
-        p.error("--jit: the traced step runs on the CPU, without --distributed, and not with "
-                "newton-cg (its closure is differentiated twice)")
+    if args.jit and (args.optimizer == "newton-cg" or args.distributed):
+        p.error("--jit: the traced step runs without --distributed, and not with newton-cg "
+                "(its closure is differentiated twice)")
     if args.swa_start is None:
         args.swa_start = max(1, int(0.75 * args.epochs)) if args.swa else 0
     if args.swa and not 0 <= args.swa_start < args.epochs:

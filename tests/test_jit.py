@@ -261,3 +261,38 @@ def test_train_mnist_jit_equals_eager(tmp_path, monkeypatch):
     assert runs[0]["test_acc"] == runs[1]["test_acc"]
     with pytest.raises(SystemExit):
         module.parse_args(["--jit", "--optimizer", "newton-cg"])
+
+
+def test_a_step_over_two_devices_is_refused(device):
+    if device == "cpu":
+        pytest.skip("needs a second device")
+    w = tg.ones(3, requires_grad=True)  # on the CPU, the input on the GPU
+    opt = optim.SGD([w], lr=0.1)
+
+    @tg.jit
+    def step(x):
+        opt.zero_grad()
+        loss = (w * x.cpu()).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    with pytest.raises(JitError, match="several devices"):
+        step(tg.ones(3, device=device))
+
+
+def test_gpu_state_the_trace_did_not_find_is_a_clear_error(device):
+    if device == "cpu":
+        pytest.skip("a GPU step's trace")
+    hidden = {"w": tg.ones(3, device=device)}  # reached through a dict in a global: not found
+
+    @tg.jit
+    def f(x):
+        return (x * _lookup(hidden)).sum()
+
+    with pytest.raises(JitError, match="modules=/optimizers="):
+        f(tg.ones(3, device=device))
+
+
+def _lookup(d):
+    return d["w"]

@@ -74,6 +74,42 @@ def test_a_training_step_makes_no_transfers(model_name, shape, opt_name):
     assert sum(log.d2h.values()) == 2 and all(math.isfinite(v) for v in values)
 
 
+@pytest.mark.parametrize("model_name,shape", [("mlp", (8, 20)), ("cnn", (8, 1, 10, 10))])
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_a_jitted_step_makes_no_transfers(model_name, shape, opt_name):
+    """tg.jit on the GPU: the trace copies the state to the host once; replays copy nothing
+    either way (the plan's constants went to the GPU when it was built)."""
+    tg.manual_seed(0)
+    model = (_mlp() if model_name == "mlp" else _cnn()).to("cuda")
+    opt = _optimizer(opt_name, model.parameters())
+    sched = tg.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+    x = tg.randn(*shape, device="cuda")
+    y = tg.randint(0, 10, (shape[0],), device="cuda")
+
+    @tg.jit
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(2):  # traced twice: before and after the gradients exist
+        first = step(x, y)
+        sched.step()
+    before = model[0].weight.detach().clone()
+    with standin.count_transfers() as log:
+        for _ in range(3):
+            last = step(x, y)
+            sched.step()
+    assert step.traces == 2
+    assert log.library("d2h") == {}, f"device-to-host syncs in a replay: {log.d2h}"
+    assert log.library("h2d") == {}, f"host-to-device copies in a replay: {log.h2d}"
+    assert model[0].weight.device == "cuda:0" and last.device == "cuda:0"
+    assert not np.array_equal(model[0].weight.numpy(), before.numpy())
+    assert math.isfinite(first.item()) and math.isfinite(last.item())
+
+
 def test_python_scalars_are_copied_to_the_gpu_once():
     x = tg.randn(4, device="cuda")
     with standin.count_transfers() as log:

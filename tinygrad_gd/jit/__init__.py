@@ -29,6 +29,15 @@ array); results that outlive the step (gradients left in ``.grad``) are allocate
 binds the inputs' and the state's arrays and runs that function. Returned Tensors are copies of
 their slots (detached: no graph exists after a replay).
 
+On a GPU (CuPy) the recording is the same list. The first call of a signature runs the step on
+host copies of its inputs and state, a *dry run* that keeps nothing: the library takes its GPU
+paths there (no value is read to choose a form), the optimizer's step is recorded without running,
+the CPU generator is left as it was. The plan then calls CuPy's function of each recorded name
+(``jit/device.py``), with its constants and buffers moved to the GPU once; that first replay is
+the call's real step. Replays copy nothing between host and device. A recorded call CuPy has no
+counterpart for is refused when the plan is built. CUDA graph capture (``cupy.cuda.Graph``) is
+not used yet: each replay still launches its kernels one by one.
+
 Guards and limits
 -----------------
 - A new trace (a cache keyed by the signature) when an input's shape, dtype, device or
@@ -49,7 +58,9 @@ Guards and limits
   *copied* by an ndarray method into fresh memory before use cannot be told from a constant.
 - State outside the found modules and optimizers is not tracked: pass ``modules=``/
   ``optimizers=`` when they are reached another way than the closure, globals or ``self``.
-- CPU (NumPy) only for now; CuPy tensors raise ``JitError``.
+- One device per step: inputs and state on several devices raise ``JitError``. On a GPU, a
+  tensor the step creates on the GPU itself (``device="cuda"`` written out, rather than
+  ``device=x.device``) meets the dry run's host copies and fails as a device mismatch.
 
 >>> import tinygrad_gd as tg
 >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
@@ -381,7 +392,16 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
     rng_state = cpu_rng.bit_generator.state if tr.dry else None
     try:
         with patches:
-            result = fn(*args, **kwargs)
+            try:
+                result = fn(*args, **kwargs)
+            except RuntimeError as exc:
+                if tr.dry and "one device" in str(exc):
+                    raise JitError(
+                        f"tg.jit: {exc}. The step was traced on host copies of the tensors it "
+                        "was found to use: pass the modules and optimizers it reaches another "
+                        "way as modules=/optimizers=, and make new tensors on x.device rather "
+                        "than a device written out") from exc
+                raise
             spec = _out_spec(result, tr)
             leaves = list({id(t): t for t in params + list(patches.touched.values())}.values())
             _sync_grads(tr, leaves)
