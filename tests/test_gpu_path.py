@@ -212,3 +212,35 @@ def test_expanded_views_follow_their_source_and_contiguous_copies():
         c.add_(1)
         assert c.is_contiguous() and c.tolist() == [[3.0] * 3, [4.0] * 3]
         assert s.tolist() == [[2.0], [3.0]]
+
+
+def test_the_stand_in_models_cuda_graphs():
+    """What tg.jit's graphs rely on, as the stand-in models it: a capture runs nothing (new
+    arrays hold garbage, old ones keep their values), a launch reruns the work into the same
+    arrays, host reads and draws are refused while capturing. (On a real GPU: CUDA's rules.)"""
+    import sys
+
+    standin = sys.modules.get("tests.cupy_standin")
+    if standin is None or not standin.installed():
+        pytest.skip("the stand-in's model")
+    cp = standin.module
+    x, w = cp.arange(4.0), cp.ones(4)
+    stream = cp.cuda.Stream(non_blocking=True)
+    with stream:
+        stream.begin_capture()
+        y = x * 2 + w
+        w += 1
+        with pytest.raises(cp.cuda.runtime.CUDARuntimeError, match="capturing"):
+            bool(y.sum() > 0)
+        with pytest.raises(cp.cuda.runtime.CUDARuntimeError, match="draw"):
+            cp.random.default_rng(0).random(3)
+        graph = stream.end_capture()
+    assert np.isnan(y.get()).all() and w.get().tolist() == [1.0] * 4
+    graph.launch()
+    assert y.get().tolist() == [1.0, 3.0, 5.0, 7.0] and w.get().tolist() == [2.0] * 4
+    x[...] = 10.0
+    y_before = y
+    graph.launch()
+    assert y is y_before and y.get().tolist() == [22.0] * 4 and w.get().tolist() == [3.0] * 4
+    with pytest.raises(RuntimeError, match="default"):
+        cp.cuda.Stream.null.begin_capture()

@@ -296,3 +296,50 @@ def test_gpu_state_the_trace_did_not_find_is_a_clear_error(device):
 
 def _lookup(d):
     return d["w"]
+
+
+@pytest.mark.parametrize("graphs", [True, False], ids=["graph", "no-graph"])
+def test_gpu_replay_launches_a_cuda_graph_and_follows_new_state(device, graphs):
+    """On a GPU the forward and backward passes are one CUDA graph from the second replay on
+    (the stand-in's graphs run nothing at capture and rewrite their own arrays at launch); new
+    parameter arrays drop the graph (it read the old ones) and a new one is captured."""
+    if device == "cpu":
+        pytest.skip("CUDA graphs")
+    data = _data((6, 20), 5, n=4)
+    make_opt = lambda p: optim.Adam(p, lr=1e-2)  # noqa: E731
+
+    def run(use_jit):
+        tg.manual_seed(0)
+        model = _mlp().to(device)
+        opt = make_opt(model.parameters())
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = tg.jit(step, graphs=graphs) if use_jit else step
+        losses = []
+        for i in range(8):
+            if i == 5:  # new arrays behind a parameter (as a load_state_dict might do)
+                model[0].weight.data = model[0].weight.data.copy()
+            x, y = (tg.tensor(a[i % 4], device=device) for a in data)
+            losses.append(fn(x, y).item())
+            if i == 6:  # a gradient kept from one step is not rewritten by the next
+                held = model[2].weight.grad
+                values = held.numpy().copy()
+        np.testing.assert_array_equal(held.numpy(), values)
+        return losses, [p.numpy() for p in model.parameters()], fn
+
+    eager, jitted = run(False), run(True)
+    np.testing.assert_allclose(jitted[0], eager[0], rtol=0, atol=1e-6)
+    for a, b in zip(jitted[1], eager[1]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    runner = list(jitted[2].cache.values())[-1].replay
+    if graphs:
+        assert runner.refused is None and runner.graph is not None  # captured again after 5
+        assert "GRAPH.launch()" in runner.source
+    else:
+        assert not hasattr(runner, "graph")

@@ -3,8 +3,9 @@
 ``install()`` puts it in ``sys.modules`` as ``cupy``/``cupyx`` before ``tinygrad_gd`` is
 imported (``pytest --cupy-standin`` or ``TINYGRAD_GD_CUPY_STANDIN=1`` does this in
 ``tests/conftest.py``). It models CuPy's documented behaviour and source (see ``_array.py`` for
-the rules it enforces) on top of NumPy, with ``CUPY_STANDIN_DEVICES`` GPUs (default 2), and it
-counts every device-to-host and host-to-device copy by call site in ``transfers``.
+the rules it enforces) on top of NumPy, with ``CUPY_STANDIN_DEVICES`` GPUs (default 2), it
+counts every device-to-host and host-to-device copy by call site in ``transfers``, and it models
+stream capture into CUDA graphs (``_graph.py``).
 
 >>> from tests import cupy_standin
 >>> cp = cupy_standin.module

@@ -443,6 +443,26 @@ class ndarray:  # noqa: N801 - CuPy's name
         return _namespace.module.invert(self)
 
 
+# every method that runs on the device is a kernel for graph capture (see _graph.py); what only
+# reads metadata, converts to the host or dispatches to a (kernel) function of the namespace is not
+_NOT_KERNELS = {"__init__", "__repr__", "__str__", "__format__", "__reduce__", "__len__",
+                "__iter__", "__array_ufunc__", "__array_function__", "__dlpack__", "__copy__",
+                "__deepcopy__", "__bool__", "__int__", "__float__", "__complex__", "__index__",
+                "item", "tolist", "get", "set", "nonzero"}
+
+
+def _kernels() -> None:
+    from . import _graph
+
+    for name, attr in list(vars(ndarray).items()):
+        if callable(attr) and not isinstance(attr, (type, property, staticmethod)) and \
+                name not in _NOT_KERNELS and name not in ("__class__",):
+            setattr(ndarray, name, _graph.kernel(attr))
+
+
+_kernels()
+
+
 def _rebuild(host: np.ndarray, device: int) -> ndarray:
     rt.transfers.record("h2d")
     return wrap(host, device)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _array as A
+from . import _graph
 from . import _runtime as rt
 from ._random import Generator, default_rng
 
@@ -82,6 +83,7 @@ class ufunc:  # noqa: N801 - CuPy's name
         comparison = self.__name__ in _COMPARISONS
         return [A.unwrap_kernel_arg(x, comparison) for x in args]
 
+    @_graph.kernel
     def __call__(self, *args: Any, out: Any = None, **kwargs: Any) -> Any:
         if len(args) > self.nin:  # out given positionally
             args, out = args[:self.nin], args[self.nin]
@@ -100,6 +102,7 @@ class ufunc:  # noqa: N801 - CuPy's name
                 return out if not isinstance(out, tuple) else out[0]
             return A.wrap(self._impl(*xs, **kwargs))
 
+    @_graph.kernel
     def at(self, a: Any, indices: Any, b: Any = None) -> None:
         if not isinstance(a, A.ndarray):
             raise TypeError(f"Unsupported type {type(a)}")
@@ -108,6 +111,7 @@ class ufunc:  # noqa: N801 - CuPy's name
         args = () if b is None else (A.unwrap_kernel_arg(b),)
         self._impl.at(a._a, key, *args)
 
+    @_graph.kernel
     def reduce(self, a: Any, axis: Any = 0, dtype: Any = None, out: Any = None,
                keepdims: bool = False) -> Any:
         o = A.check_out(out)
@@ -116,6 +120,7 @@ class ufunc:  # noqa: N801 - CuPy's name
                                   out=None if o is None else o._a, keepdims=keepdims)
         return out if o is not None else A.wrap(r)
 
+    @_graph.kernel
     def accumulate(self, a: Any, axis: int = 0, dtype: Any = None, out: Any = None) -> Any:
         o = A.check_out(out)
         with np.errstate(all="ignore"):
@@ -123,6 +128,7 @@ class ufunc:  # noqa: N801 - CuPy's name
                                       out=None if o is None else o._a)
         return out if o is not None else A.wrap(r)
 
+    @_graph.kernel
     def outer(self, a: Any, b: Any, **kwargs: Any) -> Any:
         with np.errstate(all="ignore"):
             return A.wrap(self._impl.outer(*self._inputs((a, b)), **kwargs))
@@ -410,7 +416,7 @@ def _make_linalg() -> types.ModuleType:
     for name in _LINALG_NAMES:
         impl = getattr(np.linalg, name)
         maker = _no_raise if name in ("cholesky", "inv", "solve") else _routine
-        setattr(mod, name, maker(name, impl))
+        setattr(mod, name, _graph.kernel(maker(name, impl)))
     mod.LinAlgError = np.linalg.LinAlgError
     return mod
 
@@ -434,14 +440,40 @@ def _make_cuda() -> types.ModuleType:
     cuda.is_available = lambda: True
 
     class Stream:
+        """A CUDA stream: current inside ``with``; captures into a ``cupy.cuda.Graph``."""
+
         null = None
+        _current: list = []
+
+        def __init__(self, null: bool = False, non_blocking: bool = False,
+                     ptds: bool = False) -> None:
+            self._null = null
+
+        def __enter__(self) -> Stream:
+            Stream._current.append(self)
+            return self
+
+        def __exit__(self, *exc: Any) -> None:
+            Stream._current.pop()
 
         def synchronize(self) -> None:
-            """Nothing is asynchronous in the stand-in."""
+            if _graph.STATE.stream is self:
+                _graph.refuse("synchronizing a capturing stream")
 
-    Stream.null = Stream()
+        def begin_capture(self, mode: Any = None) -> None:
+            _graph.begin(self)
+
+        def end_capture(self) -> _graph.Graph:
+            return _graph.end(self)
+
+        def is_capturing(self) -> bool:
+            return _graph.STATE.stream is self
+
+    Stream.null = Stream(null=True)
     cuda.Stream = Stream
-    cuda.get_current_stream = lambda: Stream.null
+    cuda.Graph = _graph.Graph
+    cuda.get_current_stream = lambda: Stream._current[-1] if Stream._current else Stream.null
+    runtime.streamCaptureModeRelaxed = 2
     return cuda
 
 
@@ -505,7 +537,6 @@ _OVERRIDES = {
 def _build() -> None:
     for name in CUPY_NAMES:
         if name in _OVERRIDES:
-            setattr(module, name, _OVERRIDES[name])
             continue
         obj = getattr(np, name, None)
         if obj is None:
@@ -516,13 +547,14 @@ def _build() -> None:
             setattr(module, name, _host_helper(obj) if name in _HOST_HELPERS and not
                     isinstance(obj, type) else obj)
         elif name in _SYNCING:
-            setattr(module, name, _syncing(name, obj))
+            setattr(module, name, _graph.kernel(_syncing(name, obj)))
         elif name in _SCALAR_RESULTS:
-            setattr(module, name, _scalar_result(name, obj))
+            setattr(module, name, _graph.kernel(_scalar_result(name, obj)))
         else:
-            setattr(module, name, _routine(name, obj))
-    for name, obj in _OVERRIDES.items():
-        setattr(module, name, obj)
+            setattr(module, name, _graph.kernel(_routine(name, obj)))
+    for name, obj in _OVERRIDES.items():  # (the device operations among them are kernels)
+        setattr(module, name, obj if isinstance(obj, type) or name in (
+            "asnumpy", "get_array_module") else _graph.kernel(obj))
     module.linalg = _make_linalg()
     random = types.ModuleType("cupy.random")
     random.default_rng = default_rng
@@ -531,8 +563,8 @@ def _build() -> None:
     module.cuda = _make_cuda()
     lib = types.ModuleType("cupy.lib")
     stride_tricks = types.ModuleType("cupy.lib.stride_tricks")
-    stride_tricks.as_strided = as_strided
-    stride_tricks.sliding_window_view = sliding_window_view
+    stride_tricks.as_strided = _graph.kernel(as_strided)
+    stride_tricks.sliding_window_view = _graph.kernel(sliding_window_view)
     lib.stride_tricks = stride_tricks
     module.lib = lib
     module.get_default_memory_pool = lambda: _POOL

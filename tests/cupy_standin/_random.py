@@ -47,6 +47,10 @@ class Generator:
         self.bit_generator = bit_generator
 
     def _gen(self) -> np.random.Generator:
+        from . import _graph
+
+        if _graph.capturing():
+            _graph.refuse("a random draw (a graph would replay its numbers)")
         self.bit_generator.state()  # the device check every launch makes
         return self.bit_generator._np
 

@@ -106,6 +106,10 @@ class TransferLog:
         self.h2d.clear()
 
     def record(self, kind: str) -> None:
+        from . import _graph
+
+        if _graph.capturing():
+            _graph.refuse(f"a {'device-to-host' if kind == 'd2h' else 'host-to-device'} copy")
         frame = sys._getframe(2)
         while frame is not None:
             name = frame.f_code.co_filename

@@ -35,8 +35,13 @@ paths there (no value is read to choose a form), the optimizer's step is recorde
 the CPU generator is left as it was. The plan then calls CuPy's function of each recorded name
 (``jit/device.py``), with its constants and buffers moved to the GPU once; that first replay is
 the call's real step. Replays copy nothing between host and device. A recorded call CuPy has no
-counterpart for is refused when the plan is built. CUDA graph capture (``cupy.cuda.Graph``) is
-not used yet: each replay still launches its kernels one by one.
+counterpart for is refused when the plan is built.
+
+A GPU plan's calls up to its first random draw, guard or ``.grad`` assignment (the forward and
+backward passes of a step without dropout) run as one CUDA graph (``cupy.cuda.Graph``): the
+second replay captures them on a stream of their own, and later replays copy the inputs into the
+graph's arrays and launch it, then run the rest (draws, the optimizer's step) as before; see
+``jit/device.py``'s ``GraphRunner``. ``tg.jit(graphs=False)`` turns this off.
 
 Guards and limits
 -----------------
@@ -292,8 +297,10 @@ def _discover(fn: Any, extra: list) -> tuple[list, list]:
 class _Jitted:
     """The object ``tg.jit`` returns: call it as the function; ``traces`` counts the traces."""
 
-    def __init__(self, fn: Callable, modules: Any = None, optimizers: Any = None) -> None:
+    def __init__(self, fn: Callable, modules: Any = None, optimizers: Any = None,
+                 graphs: bool = True) -> None:
         self.fn = fn
+        self.graphs = graphs
         self.extra = list(modules or []) + list(optimizers or [])
         self.cache: dict = {}
         self.traces = 0
@@ -327,7 +334,8 @@ class _Jitted:
         if len(devices) > 1:
             raise JitError(f"tg.jit: the inputs and the state are on several devices "
                            f"({', '.join(sorted(devices))}); a traced step runs on one")
-        plan = _trace(self.fn, args, kwargs, flat, params, devices.pop() if devices else "cpu")
+        plan = _trace(self.fn, args, kwargs, flat, params, devices.pop() if devices else "cpu",
+                      self.graphs)
         self.cache[key] = plan
         out = plan.first
         plan.first = None
@@ -350,7 +358,7 @@ def _arg_key(a: Any) -> Any:
 
 
 def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
-           device: str) -> _Plan:
+           device: str, graphs: bool = True) -> _Plan:
     """Run ``fn`` once with every array it reaches traced; the compiled plan, with the call's
     own return value in ``plan.first``.
 
@@ -434,7 +442,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
                        f"{sorted({a.shape for a in alive})[:4]}) are still referenced after the "
                        "traced function returned: it stored a step's result outside (a module "
                        "attribute, a list, a global), which a replay cannot update")
-    plan = _Plan(tr, spec, device)
+    plan = _Plan(tr, spec, device, graphs)
     plan.first = out
     return plan
 
@@ -450,17 +458,19 @@ def _copy_out(x: Any) -> Any:
     return x
 
 
-def jit(fn: Callable | None = None, *, modules: Any = None, optimizers: Any = None) -> Any:
+def jit(fn: Callable | None = None, *, modules: Any = None, optimizers: Any = None,
+        graphs: bool = True) -> Any:
     """Trace ``fn`` (a function of Tensors, e.g. a whole training step) once per signature and
     replay its backend calls afterwards (see the module's docstring for how, and the limits).
 
     ``@tg.jit`` or ``@tg.jit(modules=[...], optimizers=[...])`` (state reached another way than
-    the function's closure, globals or ``self``). The returned object has ``traces`` (how many
-    times it traced) and ``cache_clear()``.
+    the function's closure, globals or ``self``). ``graphs=False`` replays a GPU step without
+    CUDA graphs. The returned object has ``traces`` (how many times it traced) and
+    ``cache_clear()``.
     """
     if fn is None:
-        return lambda f: _Jitted(f, modules, optimizers)
-    return _Jitted(fn, modules, optimizers)
+        return lambda f: _Jitted(f, modules, optimizers, graphs)
+    return _Jitted(fn, modules, optimizers, graphs)
 
 
 jit.JitError = JitError  # type: ignore[attr-defined]

@@ -13,6 +13,8 @@ refused with ``JitError`` when the plan is built, never replayed on the host.
 from __future__ import annotations
 
 import functools
+import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -111,3 +113,114 @@ def check_view(view: Any, base: Any, what: str) -> Any:
         raise JitError(f"tg.jit: {what} made a copy on the GPU where it made a view on the host "
                        "(a different memory layout); run this step eagerly")
     return view
+
+
+def is_draw(fn: Any) -> bool:
+    """Whether a recorded call is a random draw (made again, on the host side, every replay)."""
+    return isinstance(fn, functools.partial) and fn.func in (_draw, _random._draw)
+
+
+def _like(array: Any) -> Any:
+    """An uninitialised array on ``array``'s device with its shape, dtype and layout."""
+    order = sorted(range(array.ndim), key=lambda i: -abs(array.strides[i]))
+    buf = backend.xp_of(array).empty(tuple(array.shape[i] for i in order), array.dtype)
+    return buf.transpose(tuple(order.index(i) for i in range(array.ndim)))
+
+
+_FALLBACK = object()
+
+
+class GraphRunner:
+    """A GPU plan's replay whose first calls run as one CUDA graph (``cupy.cuda.Graph``).
+
+    The *head* of the plan, its calls up to the first random draw, guard or ``.grad``
+    assignment, has no Python decision in it: the second replay captures it on a stream of its
+    own (the first is a plain replay) and every later replay launches it, then runs the rest of
+    the plan (the draws, the optimizer's step with its hyper-parameters read now, the outputs)
+    as plain code. What a graph needs is kept fixed: the inputs it reads are copied into arrays
+    of the capture, the state it reads must be the very arrays it captured (else it is dropped
+    and captured again), the arrays it makes stay alive with it and are rewritten by each
+    launch, so a gradient it made is copied before it leaves the step. A capture that fails
+    (a library call that needs the host) leaves the plan on plain replays, with a warning.
+    """
+
+    def __init__(self, plain: Any, src: Any, tr: Any, prologue: int, head: int, head_refs: set,
+                 grad_lines: dict[int, int]) -> None:
+        self.plain, self.device, self.names = plain, src.device, src.names
+        lines = src.lines
+        self.prologue, self.head, self.tail = lines[:prologue], lines[prologue:head], lines[head:]
+        self.inputs = [(s, pos) for s, pos in tr.inputs if s in head_refs]
+        self.ext = [s for s, *_ in tr.ext if s in head_refs]
+        fixed = {s for s, _ in tr.inputs} | {s for s, *_ in tr.ext}
+        self.made = head_refs - fixed  # the slots the head's calls make
+        self.grad_lines = {i - head: s for i, s in grad_lines.items() if i >= head}
+        self.graph: Any = None
+        self.refused: str | None = None if self.head else "nothing before the first draw"
+        self._fn: Any = None
+        self._keep: Any = None
+        self._calls = 0
+
+    def __call__(self, flat: list) -> Any:
+        with backend.on_device(self.device):
+            if self._fn is not None:
+                out = self._fn(flat)
+                if out is not _FALLBACK:
+                    return out
+                self._fn = self.graph = self._keep = None  # the state's arrays are new ones
+                self._calls = 0
+            if self.refused is not None or self._calls == 0:
+                self._calls += 1
+                return self.plain(flat)
+            try:
+                if not self._capture(flat):
+                    return self.names["RETRACE"]
+            except Exception as exc:  # noqa: BLE001 - any failure: plain replays stay correct
+                self.refused = f"{type(exc).__name__}: {exc}"
+                warnings.warn(f"tg.jit: the step could not be captured as a CUDA graph "
+                              f"({self.refused}); it is replayed without one", RuntimeWarning,
+                              stacklevel=3)
+                return self.plain(flat)
+            return self._fn(flat)
+
+    def _capture(self, flat: list) -> bool:
+        cp = backend._cupy
+        ns = dict(self.names)
+        ns["FALLBACK"] = _FALLBACK
+        for s, pos in self.inputs:  # the graph reads the inputs from arrays of its own
+            ns[f"IN_{s}"] = _like(flat[pos].data)
+        inputs = {f"s{s} = flat[{pos}].data": f"s{s} = IN_{s}" for s, pos in self.inputs}
+        bind = [inputs.get(line, line) for line in self.prologue]  # (copied in before launch)
+        source = "def capture(flat):\n" + "".join(
+            f"    {line}\n" for line in bind + self.head) + "    return locals()\n"
+        ns["copyto"] = cp.copyto
+        exec(compile(source, "<tg.jit capture>", "exec"), ns)  # noqa: S102 - our own source
+        stream = cp.cuda.Stream(non_blocking=True)  # its memory arena is the graph's alone
+        with stream:
+            stream.begin_capture()
+            try:
+                env = ns["capture"](flat)
+            finally:
+                graph = stream.end_capture()
+        if env is ns["RETRACE"]:
+            return False
+        used = set(re.findall(r"\bs(\d+)\b", "\n".join(self.tail)))
+        lines = list(self.prologue)
+        if self.ext:
+            ns.update({f"E_{s}": env[f"s{s}"] for s in self.ext})
+            lines.append("if " + " or ".join(f"s{s} is not E_{s}" for s in self.ext) +
+                         ": return FALLBACK")
+        lines += [f"copyto(IN_{s}, s{s})" for s, _ in self.inputs]
+        ns["GRAPH"] = graph
+        lines.append("GRAPH.launch()")
+        for s in sorted(self.made):
+            if str(s) in used:
+                ns[f"E_{s}"] = env[f"s{s}"]
+                lines.append(f"s{s} = E_{s}")
+        for i, line in enumerate(self.tail):  # a gradient made by the graph: a copy leaves
+            s = self.grad_lines.get(i)
+            lines.append(line.replace(f"make(s{s}, DEVICE)", f"make(s{s}.copy(), DEVICE)")
+                         if s in self.made else line)
+        self.source = "def graphed(flat):\n" + "".join(f"    {line}\n" for line in lines)
+        exec(compile(self.source, "<tg.jit graphed replay>", "exec"), ns)  # noqa: S102
+        self.graph, self._fn, self._keep = graph, ns["graphed"], (env, stream, ns)
+        return True

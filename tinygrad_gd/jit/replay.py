@@ -114,7 +114,8 @@ class _Plan:
     """A compiled trace: ``replay(flat)`` binds the inputs and the state, runs the generated
     function and returns the outputs (or ``_RETRACE`` when the state's arrays changed)."""
 
-    def __init__(self, tr: _Trace, out_spec: Any, device: str = "cpu") -> None:
+    def __init__(self, tr: _Trace, out_spec: Any, device: str = "cpu",
+                 graphs: bool = True) -> None:
         self.device = device
         self.first: Any = None  # the trace call's own result (set by the tracer)
         escaping = _escaping(tr)
@@ -137,14 +138,24 @@ class _Plan:
             body.append(f"if type(s{s}) is not {array_type}{same_device.format(s=s)} or "
                         f"s{s}.shape != {shape!r} or s{s}.dtype != {src.name(dtype)}: "
                         "return RETRACE")
+        prologue = len(body)  # the lines binding the inputs and the state, and their guards
         buffers = _share_buffers(tr, escaping, out_spec)
         if device != "cpu":  # the same buffers, allocated on the GPU with the same layouts
             on_gpu = {id(b): _dev.device_buffer(b, device) for b in buffers.values()}
             buffers = {s: on_gpu[id(b)] for s, b in buffers.items()}
         self.buffers = len({id(b) for b in buffers.values()})
         last_grads = None
+        head: int | None = None  # where the first call a CUDA graph cannot hold is emitted
+        head_refs: set = set()  # the slots the calls before it read or make
+        grad_lines: dict[int, int] = {}  # line -> the slot a `.grad` assignment there wraps
         for item in tr.prog:
             kind = item[0]
+            if head is None:
+                if kind != "call" or _dev.is_draw(item[1][0]):
+                    head = len(body)
+                else:
+                    head_refs.update(_refs((item[1][1], item[1][2])),
+                                     [x for x in item[1][3] if x is not None])
             if kind == "grads":
                 # the same gradients again after an optimizer step (which never assigns .grad)
                 now = [(id(t), s) for t, s in item[1]]
@@ -164,6 +175,8 @@ class _Plan:
             elif kind == "grads":
                 for t, s in item[1]:
                     tn = src.name(t, "t")
+                    if s is not None and s not in folded:
+                        grad_lines[len(body)] = s
                     body.append(f"{tn}.grad = None" if s is None else
                                 f"{tn}.grad = make({_local(src, s, folded)}, DEVICE)")
             else:  # "step": the optimizer's own update, reading its hyper-parameters now
@@ -175,6 +188,10 @@ class _Plan:
         self.replay = src.names["replay"]
         if device != "cpu":  # every allocation and kernel on the step's GPU
             self.replay = _on_device(self.replay, device)
+            if graphs:  # the calls up to the first draw, guard or `.grad` in a CUDA graph
+                self.replay = _dev.GraphRunner(
+                    self.replay, src, tr, prologue, len(body) - 1 if head is None else head,
+                    head_refs - {s for s in head_refs if s in folded}, grad_lines)
 
 
 def _index(device: str) -> int:
