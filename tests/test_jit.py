@@ -343,3 +343,12 @@ def test_gpu_replay_launches_a_cuda_graph_and_follows_new_state(device, graphs):
         assert "GRAPH.launch()" in runner.source
     else:
         assert not hasattr(runner, "graph")
+
+
+def test_a_function_of_no_tensor():
+    @tg.jit
+    def f():
+        return tg.ones(2) * 2.0
+
+    assert [f().tolist() for _ in range(3)] == [[2.0, 2.0]] * 3
+    assert f.traces == 1

@@ -386,8 +386,9 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
             tr.inputs.append((s, pos))
     for p in params:
         for kind, t in (("data", p), ("grad", p.grad)):
-            if t is None or id(t) in swapped or not backend.is_array(t.data) or \
-                    backend.device_of(t.data) != device:
+            if t is None or id(t) in swapped or not (
+                    type(t.data) is np.ndarray if device == "cpu" else
+                    backend.is_array(t.data) and backend.device_of(t.data) == device):
                 continue
             swapped.add(id(t))
             s = tr.new_slot()
@@ -416,11 +417,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
             out = None if tr.dry else _copy_out(result)
             del result
     finally:
-        replaced = [entry[0] for entry in restore if entry[0].data is not entry[3]]
-        for t, orig, dev, _ in restore:
-            t.data, t._device = orig, dev
-        restore.clear()  # (the traced arrays must die now: see the check below)
-        del _
+        replaced = _restore(restore)
         if tr.dry:  # nothing of the dry run stays: gradients, draws
             for t, grad in patches.grads_before.values():
                 t.grad = grad
@@ -445,6 +442,17 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
     plan = _Plan(tr, spec, device, graphs)
     plan.first = out
     return plan
+
+
+def _restore(entries: list) -> list:
+    """Put back each swapped tensor's array and device; the tensors whose ``.data`` the traced
+    function replaced. Empties ``entries``: the traced arrays must die now (the trace checks
+    that none outlives it)."""
+    replaced = [entry[0] for entry in entries if entry[0].data is not entry[3]]
+    for t, orig, device, _ in entries:
+        t.data, t._device = orig, device
+    entries.clear()
+    return replaced
 
 
 def _copy_out(x: Any) -> Any:
