@@ -37,11 +37,12 @@ the CPU generator is left as it was. The plan then calls CuPy's function of each
 the call's real step. Replays copy nothing between host and device. A recorded call CuPy has no
 counterpart for is refused when the plan is built.
 
-A GPU plan's calls up to its first random draw, guard or ``.grad`` assignment (the forward and
-backward passes of a step without dropout) run as one CUDA graph (``cupy.cuda.Graph``): the
-second replay captures them on a stream of their own, and later replays copy the inputs into the
-graph's arrays and launch it, then run the rest (draws, the optimizer's step) as before; see
-``jit/device.py``'s ``GraphRunner``. ``tg.jit(graphs=False)`` turns this off.
+A GPU plan's runs of calls between its random draws, guards, ``.grad`` assignments and optimizer
+steps (the forward and backward passes, cut where dropout draws) run as CUDA graphs
+(``cupy.cuda.Graph``): the second replay captures each on a stream of its own, later replays
+copy the inputs and the draws into the graphs' arrays and launch them, and run the host-side
+steps between as before; see ``jit/device.py``'s ``GraphRunner``. ``tg.jit(graphs=False)``
+turns this off.
 
 Guards and limits
 -----------------

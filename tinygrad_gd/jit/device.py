@@ -131,34 +131,62 @@ _FALLBACK = object()
 
 
 class GraphRunner:
-    """A GPU plan's replay whose first calls run as one CUDA graph (``cupy.cuda.Graph``).
+    """A GPU plan's replay whose runs of calls between host-side steps run as CUDA graphs.
 
-    The *head* of the plan, its calls up to the first random draw, guard or ``.grad``
-    assignment, has no Python decision in it: the second replay captures it on a stream of its
-    own (the first is a plain replay) and every later replay launches it, then runs the rest of
-    the plan (the draws, the optimizer's step with its hyper-parameters read now, the outputs)
-    as plain code. What a graph needs is kept fixed: the inputs it reads are copied into arrays
-    of the capture, the state it reads must be the very arrays it captured (else it is dropped
-    and captured again), the arrays it makes stay alive with it and are rewritten by each
-    launch, so a gradient it made is copied before it leaves the step. A capture that fails
-    (a library call that needs the host) leaves the plan on plain replays, with a warning.
+    The plan's calls are cut at each random draw, guard, ``.grad`` assignment and optimizer
+    step; each run of calls between them (the forward and backward passes, split only where
+    dropout draws) has no Python decision in it, so it is one ``cupy.cuda.Graph``. The first
+    replay is plain; the second captures each run on a stream of its own and launches it at
+    once (the host-side steps between see real values); later replays launch the graphs and run
+    the host-side steps as plain code (the optimizer reads its hyper-parameters then). A graph
+    reads fixed arrays: the inputs, and the draws a run uses, are copied into arrays of the
+    capture first; the state it reads must be the very arrays it captured (else the graphs are
+    dropped and captured again); the arrays it makes live with it and each launch rewrites them,
+    so a gradient made there is copied before it leaves the step. A capture that fails (a
+    library call that needs the host) leaves the plan on plain replays, with a warning.
     """
 
-    def __init__(self, plain: Any, src: Any, tr: Any, prologue: int, head: int, head_refs: set,
+    def __init__(self, plain: Any, src: Any, tr: Any, prologue: int, segments: list,
                  grad_lines: dict[int, int]) -> None:
         self.plain, self.device, self.names = plain, src.device, src.names
         lines = src.lines
-        self.prologue, self.head, self.tail = lines[:prologue], lines[prologue:head], lines[head:]
-        self.inputs = [(s, pos) for s, pos in tr.inputs if s in head_refs]
-        self.ext = [s for s, *_ in tr.ext if s in head_refs]
-        fixed = {s for s, _ in tr.inputs} | {s for s, *_ in tr.ext}
-        self.made = head_refs - fixed  # the slots the head's calls make
-        self.grad_lines = {i - head: s for i, s in grad_lines.items() if i >= head}
-        self.graph: Any = None
-        self.refused: str | None = None if self.head else "nothing before the first draw"
+        self.prologue = lines[:prologue]
+        made = set().union(*(g[3] for g in segments))
+        inputs = {s for s, _ in tr.inputs}
+        ext = {s for s, *_ in tr.ext}
+        reads = set().union(*(g[2] for g in segments))
+        self.inputs = [(s, pos) for s, pos in tr.inputs if s in reads]
+        self.ext = sorted(ext & reads)
+        self.made = made
+        # per run: the host lines before it, its lines, the slots made outside the graphs (by a
+        # draw) that it reads, the slots it makes
+        self.runs, end = [], prologue
+        for first, last, read, make in segments:
+            self.runs.append((self._host(lines, end, first, grad_lines), lines[first:last],
+                              sorted(read - made - inputs - ext), make))
+            end = last
+        self.final = self._host(lines, end, len(lines), grad_lines)
+        self.graphs: list = []
+        self.refused: str | None = None
+        self.source = ""
         self._fn: Any = None
         self._keep: Any = None
         self._calls = 0
+
+    def _host(self, lines: list, start: int, end: int, grad_lines: dict[int, int]) -> list:
+        """Lines run on the host between graphs; a gradient a graph made is copied out."""
+        out = []
+        for i in range(start, end):
+            s = grad_lines.get(i)
+            line = lines[i]
+            out.append(line.replace(f"make(s{s}, DEVICE)", f"make(s{s}.copy(), DEVICE)")
+                       if s in self.made else line)
+        return out
+
+    @property
+    def graph(self) -> Any:
+        """The first graph (None before the capture)."""
+        return self.graphs[0] if self.graphs else None
 
     def __call__(self, flat: list) -> Any:
         with backend.on_device(self.device):
@@ -166,61 +194,75 @@ class GraphRunner:
                 out = self._fn(flat)
                 if out is not _FALLBACK:
                     return out
-                self._fn = self.graph = self._keep = None  # the state's arrays are new ones
+                self._fn, self.graphs, self._keep = None, [], None  # the state's arrays changed
                 self._calls = 0
             if self.refused is not None or self._calls == 0:
                 self._calls += 1
                 return self.plain(flat)
             try:
-                if not self._capture(flat):
-                    return self.names["RETRACE"]
+                return self._capture(flat)
             except Exception as exc:  # noqa: BLE001 - any failure: plain replays stay correct
                 self.refused = f"{type(exc).__name__}: {exc}"
-                warnings.warn(f"tg.jit: the step could not be captured as a CUDA graph "
-                              f"({self.refused}); it is replayed without one", RuntimeWarning,
+                self.graphs, self._keep = [], None
+                warnings.warn(f"tg.jit: the step could not be captured as CUDA graphs "
+                              f"({self.refused}); it is replayed without them", RuntimeWarning,
                               stacklevel=3)
                 return self.plain(flat)
-            return self._fn(flat)
 
-    def _capture(self, flat: list) -> bool:
+    def _capture(self, flat: list) -> Any:
+        """This replay, capturing each run as a graph and launching it."""
         cp = backend._cupy
         ns = dict(self.names)
-        ns["FALLBACK"] = _FALLBACK
-        for s, pos in self.inputs:  # the graph reads the inputs from arrays of its own
-            ns[f"IN_{s}"] = _like(flat[pos].data)
-        inputs = {f"s{s} = flat[{pos}].data": f"s{s} = IN_{s}" for s, pos in self.inputs}
-        bind = [inputs.get(line, line) for line in self.prologue]  # (copied in before launch)
-        source = "def capture(flat):\n" + "".join(
-            f"    {line}\n" for line in bind + self.head) + "    return locals()\n"
-        ns["copyto"] = cp.copyto
-        exec(compile(source, "<tg.jit capture>", "exec"), ns)  # noqa: S102 - our own source
-        stream = cp.cuda.Stream(non_blocking=True)  # its memory arena is the graph's alone
-        with stream:
+        statics: dict[int, Any] = {}
+        env: dict[str, Any] = {}
+        graphs: list = []
+        stream = cp.cuda.Stream(non_blocking=True)  # its memory arena is the graphs' alone
+
+        def hold(s: int, array: Any) -> Any:  # a fixed array for a graph to read
+            if s not in statics:
+                statics[s] = _like(array)
+            cp.copyto(statics[s], array)
+            return statics[s]
+
+        def begin() -> None:
+            stream.__enter__()
             stream.begin_capture()
+
+        def end(local: dict) -> None:
             try:
-                env = ns["capture"](flat)
-            finally:
                 graph = stream.end_capture()
-        if env is ns["RETRACE"]:
-            return False
-        used = set(re.findall(r"\bs(\d+)\b", "\n".join(self.tail)))
-        lines = list(self.prologue)
+            finally:
+                stream.__exit__(None, None, None)
+            env.update(local)
+            graphs.append(graph)
+            graph.launch()  # on the current stream, after what came before
+
+        ns.update(FALLBACK=_FALLBACK, HOLD=hold, BEGIN=begin, END=end, copyto=cp.copyto)
+        fixed = [f"s{s} = HOLD({s}, s{s})" for s, _ in self.inputs]
+        capture, graphed = self.prologue + fixed, list(self.prologue)
         if self.ext:
-            ns.update({f"E_{s}": env[f"s{s}"] for s in self.ext})
-            lines.append("if " + " or ".join(f"s{s} is not E_{s}" for s in self.ext) +
-                         ": return FALLBACK")
-        lines += [f"copyto(IN_{s}, s{s})" for s, _ in self.inputs]
-        ns["GRAPH"] = graph
-        lines.append("GRAPH.launch()")
-        for s in sorted(self.made):
-            if str(s) in used:
-                ns[f"E_{s}"] = env[f"s{s}"]
-                lines.append(f"s{s} = E_{s}")
-        for i, line in enumerate(self.tail):  # a gradient made by the graph: a copy leaves
-            s = self.grad_lines.get(i)
-            lines.append(line.replace(f"make(s{s}, DEVICE)", f"make(s{s}.copy(), DEVICE)")
-                         if s in self.made else line)
-        self.source = "def graphed(flat):\n" + "".join(f"    {line}\n" for line in lines)
+            graphed.append("if " + " or ".join(f"s{s} is not E_{s}" for s in self.ext) +
+                           ": return FALLBACK")
+        graphed += [f"copyto(IN_{s}, s{s}); s{s} = IN_{s}" for s, _ in self.inputs]
+        later = "\n".join(self.final + [line for run in self.runs for line in run[0]])
+        for k, (host, lines, drawn, make) in enumerate(self.runs):
+            capture += host + [f"s{s} = HOLD({s}, s{s})" for s in drawn] + ["BEGIN()"] + \
+                lines + ["END(locals())"]
+            graphed += host + [f"copyto(IN_{s}, s{s}); s{s} = IN_{s}" for s in drawn] + \
+                [f"GRAPH_{k}.launch()"] + [f"s{s} = E_{s}" for s in sorted(make)
+                                           if re.search(rf"\bs{s}\b", later)]
+        capture += self.final
+        graphed += self.final
+        source = "def capture(flat):\n" + "".join(f"    {line}\n" for line in capture)
+        exec(compile(source, "<tg.jit capture>", "exec"), ns)  # noqa: S102 - our own source
+        out = ns["capture"](flat)
+        if out is ns["RETRACE"]:
+            return out
+        ns.update({f"GRAPH_{k}": g for k, g in enumerate(graphs)})
+        ns.update({f"IN_{s}": a for s, a in statics.items()})
+        ns.update({f"E_{s}": env[f"s{s}"] for s in self.made | set(self.ext)
+                   if f"s{s}" in env})
+        self.source = "def graphed(flat):\n" + "".join(f"    {line}\n" for line in graphed)
         exec(compile(self.source, "<tg.jit graphed replay>", "exec"), ns)  # noqa: S102
-        self.graph, self._fn, self._keep = graph, ns["graphed"], (env, stream, ns)
-        return True
+        self.graphs, self._fn, self._keep = graphs, ns["graphed"], (env, stream, ns)
+        return out

@@ -145,17 +145,18 @@ class _Plan:
             buffers = {s: on_gpu[id(b)] for s, b in buffers.items()}
         self.buffers = len({id(b) for b in buffers.values()})
         last_grads = None
-        head: int | None = None  # where the first call a CUDA graph cannot hold is emitted
-        head_refs: set = set()  # the slots the calls before it read or make
+        # runs of calls a CUDA graph can hold (all but draws), for a GPU plan: [first line,
+        # end line, slots read, slots made]; between them the draws, guards, `.grad`s, steps
+        segments: list[list] = []
         grad_lines: dict[int, int] = {}  # line -> the slot a `.grad` assignment there wraps
         for item in tr.prog:
             kind = item[0]
-            if head is None:
-                if kind != "call" or _dev.is_draw(item[1][0]):
-                    head = len(body)
-                else:
-                    head_refs.update(_refs((item[1][1], item[1][2])),
-                                     [x for x in item[1][3] if x is not None])
+            graphable = kind == "call" and not _dev.is_draw(item[1][0])
+            if graphable and (not segments or segments[-1][1] != len(body)):
+                segments.append([len(body), len(body), set(), set()])
+            if graphable:
+                segments[-1][2].update(i for i in _refs((item[1][1], item[1][2]))
+                                       if i not in folded)
             if kind == "grads":
                 # the same gradients again after an optimizer step (which never assigns .grad)
                 now = [(id(t), s) for t, s in item[1]]
@@ -166,6 +167,9 @@ class _Plan:
                 last_grads = None
             if kind == "call":
                 _emit_call(src, item[1], folded, buffers, written, escaping)
+                if graphable:
+                    segments[-1][1] = len(body)
+                    segments[-1][3].update(x for x in item[1][3] if x is not None)
             elif kind == "check":
                 _, fn, args, kwargs, value = item
                 if all(i in folded for i in _refs((args, kwargs))):
@@ -188,10 +192,10 @@ class _Plan:
         self.replay = src.names["replay"]
         if device != "cpu":  # every allocation and kernel on the step's GPU
             self.replay = _on_device(self.replay, device)
-            if graphs:  # the calls up to the first draw, guard or `.grad` in a CUDA graph
-                self.replay = _dev.GraphRunner(
-                    self.replay, src, tr, prologue, len(body) - 1 if head is None else head,
-                    head_refs - {s for s in head_refs if s in folded}, grad_lines)
+            segments = [g for g in segments if g[1] > g[0]]  # (folded calls leave no line)
+            if graphs and segments:  # each run of calls between draws etc. as a CUDA graph
+                self.replay = _dev.GraphRunner(self.replay, src, tr, prologue, segments,
+                                               grad_lines)
 
 
 def _index(device: str) -> int:
