@@ -17,7 +17,7 @@ process's (``ru_maxrss``) after each contender's first round, in the order liste
 line shows what that one added).
 
     PYTHONPATH=. python benchmarks/step.py [--model mlp|cnn|all] [--steps 20] [--rounds 15]
-                                           [--threads 1] [--clock cpu|wall]
+                                           [--threads 1] [--clock cpu|wall] [--device cuda]
 """
 
 from __future__ import annotations
@@ -51,19 +51,20 @@ def _params(seed: int = 0) -> list[np.ndarray]:
     return out
 
 
-def numpy_step(params: list, bufs: list, x: np.ndarray, y: np.ndarray) -> None:
-    """Forward, backward and SGD momentum written out by hand."""
+def numpy_step(params: list, bufs: list, x: np.ndarray, y: np.ndarray, xp: object = np) -> None:
+    """Forward, backward and SGD momentum written out by hand (``xp``: NumPy, or CuPy on a
+    GPU)."""
     w1, b1, w2, b2, w3, b3 = params
     n = len(y)
     z1 = x @ w1.T + b1
-    h1 = np.maximum(z1, 0)
+    h1 = xp.maximum(z1, 0)
     z2 = h1 @ w2.T + b2
-    h2 = np.maximum(z2, 0)
+    h2 = xp.maximum(z2, 0)
     z3 = h2 @ w3.T + b3
     z3 -= z3.max(axis=1, keepdims=True)
-    p = np.exp(z3)
+    p = xp.exp(z3)
     p /= p.sum(axis=1, keepdims=True)
-    p[np.arange(n), y] -= 1.0
+    p[xp.arange(n), y] -= 1.0
     g3 = p / np.float32(n)
     gw3, gb3 = g3.T @ h2, g3.sum(0)
     g2 = (g3 @ w3) * (z2 > 0)
@@ -87,18 +88,22 @@ def _cnn(mod: object) -> object:
                           mod.Flatten(), mod.Linear(32 * 7 * 7, 10))
 
 
-def contenders(model: str) -> dict[str, Callable[[], object]]:
-    """The step functions to time, by name (NumPy and PyTorch where they apply and exist)."""
+def contenders(model: str, device: str = "cpu") -> dict[str, Callable[[], object]]:
+    """The step functions to time, by name (NumPy and PyTorch where they apply and exist; on a
+    GPU the hand-written step runs on CuPy, and the jit with and without CUDA graphs)."""
     rng = np.random.default_rng(0)
     shape = (BATCH, 784) if model == "mlp" else (BATCH, 1, 28, 28)
     x = rng.standard_normal(shape).astype(np.float32)
     y = rng.integers(0, 10, BATCH)
     out: dict[str, Callable[[], object]] = {}
+    gpu = device != "cpu"
+    xp = tg.backend.get_xp(tg.backend.parse_device(device)) if gpu else np
     if model == "mlp":
-        params = _params()
-        bufs = [np.zeros_like(p) for p in params]
-        out["numpy"] = lambda: numpy_step(params, bufs, x, y)
-    for name in ("eager", "jit"):
+        params = [xp.asarray(p) for p in _params()]
+        bufs = [xp.zeros_like(p) for p in params]
+        xa, ya = xp.asarray(x), xp.asarray(y)
+        out["cupy" if gpu else "numpy"] = lambda: numpy_step(params, bufs, xa, ya, xp)
+    for name in ("eager", "jit") + (("jit-nograph",) if gpu else ()):
         net = _mlp(nn) if model == "mlp" else _cnn(nn)
         if model == "mlp":
             with tg.no_grad():
@@ -113,17 +118,22 @@ def contenders(model: str) -> dict[str, Callable[[], object]]:
             opt.step()
             return loss
 
-        fn = tg.jit(step, modules=[net], optimizers=[opt]) if name == "jit" else step
-        xt, yt = tg.tensor(x), tg.tensor(y)
+        net.to(device)
+        fn = step if name == "eager" else tg.jit(step, modules=[net], optimizers=[opt],
+                                                 graphs=name == "jit")
+        xt, yt = tg.tensor(x, device=device), tg.tensor(y, device=device)
         out[name] = lambda fn=fn, xt=xt, yt=yt: fn(xt, yt)
     try:
         import torch
     except ImportError:
         return out
+    if gpu and not torch.cuda.is_available():
+        return out
     torch.set_num_threads(THREADS)
-    tm = _mlp(torch.nn) if model == "mlp" else _cnn(torch.nn)
+    tdev = "cuda" if gpu else "cpu"
+    tm = (_mlp(torch.nn) if model == "mlp" else _cnn(torch.nn)).to(tdev)
     topt = torch.optim.SGD(tm.parameters(), lr=LR, momentum=MOMENTUM)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    tx, ty = torch.from_numpy(x).to(tdev), torch.from_numpy(y).to(tdev)
 
     def torch_step() -> None:
         topt.zero_grad()
@@ -134,15 +144,19 @@ def contenders(model: str) -> dict[str, Callable[[], object]]:
 
 
 def measure(steps: dict[str, Callable[[], object]], n: int, rounds: int,
-            clock: Callable[[], float]) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Seconds per step of each contender, per round, in alternation; and peak RSS (MiB)."""
+            clock: Callable[[], float], sync: Callable[[], object] = lambda: None,
+            ) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Seconds per step of each contender, per round, in alternation; and peak RSS (MiB).
+    ``sync`` waits for a GPU's queued work before the clock is read."""
     times: dict[str, list[float]] = {k: [] for k in steps}
     rss: dict[str, float] = {}
     for r in range(rounds + 1):  # round 0 warms up (and traces the jit)
         for name, fn in steps.items():
+            sync()
             t = clock()
             for _ in range(n):
                 fn()
+            sync()
             if r:
                 times[name].append((clock() - t) / n)
             else:
@@ -161,23 +175,29 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda (wall clock, synchronised)")
     args = ap.parse_args()
+    gpu = args.device != "cpu"
+    if gpu:
+        args.clock = "wall"  # the GPU's time is not the process's CPU time
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    sync = (lambda: tg.cuda.synchronize()) if gpu else (lambda: None)
     for model in ("mlp", "cnn") if args.model == "all" else (args.model,):
-        steps = contenders(model)
-        times, rss = measure(steps, args.steps, args.rounds, clock)
+        steps = contenders(model, args.device)
+        times, rss = measure(steps, args.steps, args.rounds, clock, sync)
         best = {k: min(v) for k, v in times.items()}
-        refs = [r for r in ("numpy", "torch") if r in best]
+        refs = [r for r in ("numpy", "cupy", "torch") if r in best]
         title = ("MLP 784-256-256-10" if model == "mlp" else "CNN conv16-pool-conv32-pool-fc")
-        print(f"{title}, batch {BATCH}, SGD momentum, float32, {THREADS} thread(s), "
-              f"{args.clock} time, min (median) over {args.rounds} rounds of {args.steps} steps")
+        print(f"{title}, batch {BATCH}, SGD momentum, float32, {args.device}, {THREADS} "
+              f"thread(s), {args.clock} time, min (median) over {args.rounds} rounds of "
+              f"{args.steps} steps")
         for name, ts in times.items():
             # the ratio of the minima, and in brackets the median of the per-round ratios (the
             # contenders of one round ran next to each other, under much the same load)
             ratios = "  ".join(
                 f"{best[name] / best[r]:5.2f}x [{_paired(ts, times[r]):4.2f}] {r}" for r in refs)
             med = statistics.median(ts)
-            print(f"  {name:6s} {best[name] * 1e3:7.3f} ms/step ({med * 1e3:7.3f})  {ratios}   "
+            print(f"  {name:11s} {best[name] * 1e3:7.3f} ms/step ({med * 1e3:7.3f})  {ratios}   "
                   f"peak RSS after it {rss[name]:6.0f} MiB")
 
 
