@@ -66,7 +66,9 @@ Guards and limits
   ``optimizers=`` when they are reached another way than the closure, globals or ``self``.
 - One device per step: inputs and state on several devices raise ``JitError``. On a GPU, a
   tensor the step creates on the GPU itself (``device="cuda"`` written out, rather than
-  ``device=x.device``) meets the dry run's host copies and fails as a device mismatch.
+  ``device=x.device``) meets the dry run's host copies and fails as a device mismatch. The dry
+  run computes one step on the CPU, with a host copy of the state: each trace of a large model
+  costs that much time and host memory, once.
 
 >>> import tinygrad_gd as tg
 >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
