@@ -286,18 +286,21 @@ def test_a_step_over_two_devices_is_refused(device):
 def test_gpu_state_the_trace_did_not_find_is_a_clear_error(device):
     if device == "cpu":
         pytest.skip("a GPU step's trace")
-    hidden = {"w": tg.ones(3, device=device)}  # reached through a dict in a global: not found
+    _HIDDEN["w"] = tg.ones(3, device=device)  # reached only through a helper: not found
 
     @tg.jit
     def f(x):
-        return (x * _lookup(hidden)).sum()
+        return (x * _lookup()).sum()
 
     with pytest.raises(JitError, match="modules=/optimizers="):
         f(tg.ones(3, device=device))
 
 
-def _lookup(d):
-    return d["w"]
+_HIDDEN: dict = {}
+
+
+def _lookup():
+    return _HIDDEN["w"]
 
 
 @pytest.mark.parametrize("graphs", [True, False], ids=["graph", "no-graph"])
@@ -354,3 +357,89 @@ def test_a_function_of_no_tensor():
 
     assert [f().tolist() for _ in range(3)] == [[2.0, 2.0]] * 3
     assert f.traces == 1
+
+
+def test_tensors_the_function_closes_over_are_state_not_constants(device):
+    """A tensor reached through the closure, a global or a module attribute may change between
+    calls: the replay reads it then (a computation on it is not folded into a constant)."""
+    c = tg.ones(3, device=device)
+    box = {"w": tg.full((3,), 2.0, device=device)}
+
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = tg.ones(3, device=device)  # a plain attribute, not a buffer
+
+        def forward(self, x):
+            return x * self.scale.exp()
+
+    m = Scaled()
+
+    @tg.jit
+    def f(x):
+        return x * c.exp() + box["w"].sin() + m(x)
+
+    def eager(x):
+        return x * c.exp() + box["w"].sin() + m(x)
+
+    x = tg.ones(3, device=device)
+    for change in (lambda: None, lambda: c.mul_(2.0), lambda: box["w"].add_(1.0),
+                   lambda: m.scale.mul_(0.5), lambda: None):
+        change()
+        np.testing.assert_allclose(f(x).numpy(), eager(x).numpy(), rtol=1e-6)
+    assert f.traces == 1
+
+
+def test_a_step_a_cuda_graph_cannot_hold_replays_plainly_once(device):
+    """A call that needs the host (a boolean mask's size) cannot be captured: the capture runs
+    nothing, so the step falls back to plain replays with a warning, done once, not twice."""
+    if device == "cpu":
+        pytest.skip("CUDA graphs")
+    data = _data((6, 20), 5, n=3)
+
+    def run(use_jit):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(20, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                              nn.Linear(8, 5)).to(device)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            out = model(x)
+            loss = F.cross_entropy(out, y) + 0.01 * out[out > -1e30].sum()  # (all: one size)
+            loss.backward()
+            opt.step()
+            return loss
+
+        fn = tg.jit(step) if use_jit else step
+        losses = [fn(*(tg.tensor(a[i % 3], device=device) for a in data)).item()
+                  for i in range(5)]
+        return losses, [v.numpy() for v in model.state_dict().values()], fn
+
+    eager = run(False)
+    with pytest.warns(RuntimeWarning, match="could not be captured"):
+        jitted = run(True)
+    np.testing.assert_allclose(jitted[0], eager[0], rtol=0, atol=1e-6)
+    for a, b in zip(jitted[1], eager[1]):  # running statistics updated once a step
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    assert list(jitted[2].cache.values())[-1].replay.refused is not None
+
+
+def test_a_boolean_mask_follows_the_values():
+    """``x[x > 0]`` turns the mask into indices with ``ndarray.nonzero``, which NumPy runs in C:
+    the replay makes the indices again (they were once a constant of the trace); a mask of
+    another size than the trace's is a clear error (the plan's shapes are the trace's)."""
+    @tg.jit
+    def f(x):
+        y = x[x > 0]
+        return y.sum(), tg.autograd.grad((y * y).sum(), x)[0]
+
+    for v in ([1.0, -1.0, 2.0], [-1.0, 3.0, 3.0], [5.0, 5.0, -5.0]):
+        x = tg.tensor(v, requires_grad=True)
+        s, g = f(x)
+        want = x[x > 0]
+        assert s.item() == want.sum().item()
+        assert g.tolist() == tg.autograd.grad((want * want).sum(), x)[0].tolist()
+    assert f.traces == 1
+    with pytest.raises(JitError, match="boolean mask"):
+        f(tg.tensor([1.0, 1.0, 1.0], requires_grad=True))

@@ -122,7 +122,7 @@ def end(stream: Any) -> Graph:
     old = [a._a for a, _ in before]
     for _, _, _, result in log:  # what the capture made holds garbage until a launch
         for a in _arrays(result):
-            if not any(np.shares_memory(a._a, o) for o in old):
+            if a._a.dtype.kind in "fcbiu" and not any(np.shares_memory(a._a, o) for o in old):
                 a._a[...] = _garbage(a._a.dtype)
     return Graph(log)
 
@@ -132,4 +132,4 @@ def _garbage(dtype: np.dtype) -> Any:
         return np.nan
     if dtype.kind == "b":
         return True
-    return np.iinfo(dtype).max
+    return np.iinfo(dtype).max  # (other kinds, structured views, are left as they are)

@@ -171,6 +171,23 @@ def _user_draw(tr: _Trace, orig: Any) -> Any:
     return draw
 
 
+def _device_helpers() -> list[tuple[Any, str]]:
+    """The library's functions that take one way on NumPy arrays and another on CuPy's (SciPy
+    or ``np.frompyfunc`` on the host, ``cupyx`` on a GPU): a GPU trace records each as one call,
+    so the replay calls it on CuPy arrays and it takes its GPU way."""
+    from ..ops import special
+
+    return [(backend, "erf"), (backend, "scatter_add"), (backend, "sliding_windows"),
+            (special, "erfc_array"), (special, "erfinv_array")]
+
+
+def _whole(tr: _Trace, orig: Any) -> Any:
+    @functools.wraps(orig)
+    def call(*a: Any, **k: Any) -> Any:
+        return orig(*a, **k) if tr.quiet else tr.record(orig, a, k, None)
+    return call
+
+
 def _allocator(tr: _Trace, name: str, orig: Any) -> Any:
     converts = name in ("asarray", "array", "ascontiguousarray", "asanyarray", "copy",
                         "as_strided")
@@ -205,11 +222,14 @@ class _Patches:
         self.draw = _random._draw
         _random._draw = _user_draw(tr, self.draw)
         self.host = backend.is_host, backend.checks_values
+        self.helpers = {(mod, name): getattr(mod, name) for mod, name in _device_helpers()}
         if tr.dry:  # the host copies stand for GPU arrays: the library takes its GPU paths
             is_host, checks = self.host  # (no value read to choose a form, no sync to check)
             backend.is_host = lambda a: is_host(a) and not isinstance(a, _Traced)
             backend.checks_values = lambda a: checks(a) and (
                 not isinstance(a, _Traced) or backend.debug_checks_enabled())
+            for (mod, name), orig in self.helpers.items():  # one call each, replayed as itself
+                setattr(mod, name, _whole(tr, orig))  # (it picks CuPy's way on CuPy arrays)
         self.accumulate = _engine._accumulate
         touched, accumulate, before = self.touched, self.accumulate, self.grads_before
 
@@ -229,6 +249,8 @@ class _Patches:
         _engine._accumulate = self.accumulate
         _random._draw = self.draw
         backend.is_host, backend.checks_values = self.host
+        for (mod, name), orig in self.helpers.items():
+            setattr(mod, name, orig)
         del backend.generators.get
         np.lib.stride_tricks.as_strided = self.as_strided
         for name, orig in self.saved.items():
@@ -237,8 +259,10 @@ class _Patches:
 
 # ---------------------------------------------------------------------------- the decorator
 def _discover(fn: Any, extra: list) -> tuple[list, list]:
-    """The Modules and Optimizers a function reaches: its closure, the globals it names, its
-    ``self``, one level into containers and plain objects; plus ``extra``."""
+    """The Modules, Optimizers and Tensors a function reaches: its closure, the globals it
+    names, its ``self``, one level into containers and plain objects; plus ``extra``. Their
+    tensors are the step's state (bound at each replay, never folded as constants: a tensor the
+    function closes over may change between calls)."""
     from ..nn.module import Module
 
     seen: dict[int, Any] = {}
@@ -246,7 +270,7 @@ def _discover(fn: Any, extra: list) -> tuple[list, list]:
     def visit(obj: Any, depth: int) -> None:
         if id(obj) in seen or obj is None:
             return
-        if isinstance(obj, (Module, _optimizer.Optimizer)):
+        if isinstance(obj, (Module, _optimizer.Optimizer, Tensor)):
             seen[id(obj)] = obj
         elif depth > 0 and isinstance(obj, (list, tuple)):
             for v in obj:
@@ -283,11 +307,15 @@ def _discover(fn: Any, extra: list) -> tuple[list, list]:
     modules, params, ids = [], [], set()
     for obj in seen.values():
         if isinstance(obj, Module):
+            tensors = list(obj.parameters()) + [b for b in obj.buffers() if b is not None]
             for m in obj.modules():
                 if id(m) not in ids:
                     ids.add(id(m))
                     modules.append(m)
-            tensors = list(obj.parameters()) + [b for b in obj.buffers() if b is not None]
+                    # a tensor kept as a plain attribute (not a registered buffer) is state too
+                    tensors += [v for v in vars(m).values() if isinstance(v, Tensor)]
+        elif isinstance(obj, Tensor):  # a tensor the function closes over: state, not a constant
+            tensors = [obj]
         else:
             tensors = obj._all_params()
         for t in tensors:

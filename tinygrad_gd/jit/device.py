@@ -97,14 +97,17 @@ def to_device(obj: Any, device: str) -> Any:
     return obj
 
 
-def device_buffer(like: np.ndarray, device: str) -> Any:
+def device_buffer(like: Any, device: str) -> Any:
     """An uninitialised device array with ``like``'s shape, dtype and memory layout (a ufunc's
     output follows its inputs' layout: an F-ordered result must stay F-ordered, or a later
-    reshape would copy where the trace's made a view)."""
-    order = sorted(range(like.ndim), key=lambda i: -abs(like.strides[i]))
+    reshape would copy where the trace's made a view). ``like``: an array, or a
+    ``(shape, dtype, strides)`` triple."""
+    shape, dtype, strides = like if type(like) is tuple else (like.shape, like.dtype,
+                                                               like.strides)
+    order = sorted(range(len(shape)), key=lambda i: -abs(strides[i]))
     with backend.on_device(device):
-        buf = backend.get_xp(device).empty(tuple(like.shape[i] for i in order), like.dtype)
-    return buf.transpose(tuple(int(i) for i in np.argsort(order)))
+        buf = backend.get_xp(device).empty(tuple(shape[i] for i in order), dtype)
+    return buf.transpose(tuple(order.index(i) for i in range(len(shape))))
 
 
 def check_view(view: Any, base: Any, what: str) -> Any:
@@ -120,13 +123,6 @@ def is_draw(fn: Any) -> bool:
     return isinstance(fn, functools.partial) and fn.func in (_draw, _random._draw)
 
 
-def _like(array: Any) -> Any:
-    """An uninitialised array on ``array``'s device with its shape, dtype and layout."""
-    order = sorted(range(array.ndim), key=lambda i: -abs(array.strides[i]))
-    buf = backend.xp_of(array).empty(tuple(array.shape[i] for i in order), array.dtype)
-    return buf.transpose(tuple(order.index(i) for i in range(array.ndim)))
-
-
 _FALLBACK = object()
 
 
@@ -136,14 +132,15 @@ class GraphRunner:
     The plan's calls are cut at each random draw, guard, ``.grad`` assignment and optimizer
     step; each run of calls between them (the forward and backward passes, split only where
     dropout draws) has no Python decision in it, so it is one ``cupy.cuda.Graph``. The first
-    replay is plain; the second captures each run on a stream of its own and launches it at
-    once (the host-side steps between see real values); later replays launch the graphs and run
-    the host-side steps as plain code (the optimizer reads its hyper-parameters then). A graph
-    reads fixed arrays: the inputs, and the draws a run uses, are copied into arrays of the
-    capture first; the state it reads must be the very arrays it captured (else the graphs are
-    dropped and captured again); the arrays it makes live with it and each launch rewrites them,
-    so a gradient made there is copied before it leaves the step. A capture that fails (a
-    library call that needs the host) leaves the plan on plain replays, with a warning.
+    replay is plain. The second captures every run first, each on the one stream kept for them,
+    running nothing (a capture that fails, say a library call that needs the host, leaves the
+    plan on plain replays with a warning, and nothing of the step done twice); then it and every
+    later replay launch the graphs and run the host-side steps between them as plain code (the
+    optimizer reads its hyper-parameters then). A graph reads fixed arrays: the inputs, and the
+    draws a run uses, are copied into arrays of its own first; the state it reads must be the
+    very arrays it captured (else the graphs are dropped and captured again); the arrays it
+    makes live with it and each launch rewrites them, so a gradient made there is copied before
+    it leaves the step.
     """
 
     def __init__(self, plain: Any, src: Any, tr: Any, prologue: int, segments: list,
@@ -165,6 +162,7 @@ class GraphRunner:
             self.runs.append((self._host(lines, end, first, grad_lines), lines[first:last],
                               sorted(read - made - inputs - ext), make))
             end = last
+        self.drawn = {s: tr.meta[s] for run in self.runs for s in run[2]}
         self.final = self._host(lines, end, len(lines), grad_lines)
         self.graphs: list = []
         self.refused: str | None = None
@@ -190,79 +188,84 @@ class GraphRunner:
 
     def __call__(self, flat: list) -> Any:
         with backend.on_device(self.device):
+            if self._fn is None and self.refused is None and self._calls > 0:
+                try:
+                    if not self._capture(flat):
+                        return self.names["RETRACE"]
+                except Exception as exc:  # noqa: BLE001 - nothing ran: a plain replay is right
+                    self.refused = f"{type(exc).__name__}: {exc}"
+                    warnings.warn(f"tg.jit: the step could not be captured as CUDA graphs "
+                                  f"({self.refused}); it is replayed without them",
+                                  RuntimeWarning, stacklevel=3)
             if self._fn is not None:
                 out = self._fn(flat)
                 if out is not _FALLBACK:
                     return out
                 self._fn, self.graphs, self._keep = None, [], None  # the state's arrays changed
                 self._calls = 0
-            if self.refused is not None or self._calls == 0:
-                self._calls += 1
-                return self.plain(flat)
-            try:
-                return self._capture(flat)
-            except Exception as exc:  # noqa: BLE001 - any failure: plain replays stay correct
-                self.refused = f"{type(exc).__name__}: {exc}"
-                self.graphs, self._keep = [], None
-                warnings.warn(f"tg.jit: the step could not be captured as CUDA graphs "
-                              f"({self.refused}); it is replayed without them", RuntimeWarning,
-                              stacklevel=3)
-                return self.plain(flat)
+            self._calls += 1
+            return self.plain(flat)
 
-    def _capture(self, flat: list) -> Any:
-        """This replay, capturing each run as a graph and launching it."""
+    def _capture(self, flat: list) -> bool:
+        """Capture every run as a graph, running nothing; build the replay that launches them.
+        False when the state no longer fits the plan (a retrace)."""
         cp = backend._cupy
         ns = dict(self.names)
-        statics: dict[int, Any] = {}
+        statics = {s: device_buffer(flat[pos].data, self.device) for s, pos in self.inputs}
+        statics.update({s: device_buffer(m, self.device) for s, m in self.drawn.items()})
+        ns.update({f"IN_{s}": a for s, a in statics.items()})
         env: dict[str, Any] = {}
         graphs: list = []
         stream = cp.cuda.Stream(non_blocking=True)  # its memory arena is the graphs' alone
-
-        def hold(s: int, array: Any) -> Any:  # a fixed array for a graph to read
-            if s not in statics:
-                statics[s] = _like(array)
-            cp.copyto(statics[s], array)
-            return statics[s]
+        capturing = [False]
 
         def begin() -> None:
             stream.__enter__()
+            capturing[0] = True
             stream.begin_capture()
 
         def end(local: dict) -> None:
+            capturing[0] = False
             try:
-                graph = stream.end_capture()
+                graphs.append(stream.end_capture())
             finally:
                 stream.__exit__(None, None, None)
             env.update(local)
-            graphs.append(graph)
-            graph.launch()  # on the current stream, after what came before
 
-        ns.update(FALLBACK=_FALLBACK, HOLD=hold, BEGIN=begin, END=end, copyto=cp.copyto)
-        fixed = [f"s{s} = HOLD({s}, s{s})" for s, _ in self.inputs]
-        capture, graphed = self.prologue + fixed, list(self.prologue)
+        ns.update(FALLBACK=_FALLBACK, BEGIN=begin, END=end, copyto=cp.copyto)
+        fixed = [f"s{s} = IN_{s}" for s, _ in self.inputs]
+        capture = self.prologue + fixed
+        graphed = list(self.prologue)
         if self.ext:
             graphed.append("if " + " or ".join(f"s{s} is not E_{s}" for s in self.ext) +
                            ": return FALLBACK")
         graphed += [f"copyto(IN_{s}, s{s}); s{s} = IN_{s}" for s, _ in self.inputs]
         later = "\n".join(self.final + [line for run in self.runs for line in run[0]])
         for k, (host, lines, drawn, make) in enumerate(self.runs):
-            capture += host + [f"s{s} = HOLD({s}, s{s})" for s in drawn] + ["BEGIN()"] + \
-                lines + ["END(locals())"]
+            capture += [f"s{s} = IN_{s}" for s in drawn] + ["BEGIN()"] + lines + \
+                ["END(locals())"]
             graphed += host + [f"copyto(IN_{s}, s{s}); s{s} = IN_{s}" for s in drawn] + \
                 [f"GRAPH_{k}.launch()"] + [f"s{s} = E_{s}" for s in sorted(make)
                                            if re.search(rf"\bs{s}\b", later)]
-        capture += self.final
         graphed += self.final
         source = "def capture(flat):\n" + "".join(f"    {line}\n" for line in capture)
         exec(compile(source, "<tg.jit capture>", "exec"), ns)  # noqa: S102 - our own source
-        out = ns["capture"](flat)
-        if out is ns["RETRACE"]:
-            return out
+        try:
+            if ns["capture"](flat) is ns["RETRACE"]:
+                return False
+        except BaseException:
+            if capturing[0]:  # end the failed capture: the stream must not stay in capture mode
+                try:
+                    stream.end_capture()
+                except Exception:  # noqa: BLE001, S110 - an invalidated capture may raise here
+                    pass
+                finally:
+                    stream.__exit__(None, None, None)
+            raise
         ns.update({f"GRAPH_{k}": g for k, g in enumerate(graphs)})
-        ns.update({f"IN_{s}": a for s, a in statics.items()})
         ns.update({f"E_{s}": env[f"s{s}"] for s in self.made | set(self.ext)
                    if f"s{s}" in env})
         self.source = "def graphed(flat):\n" + "".join(f"    {line}\n" for line in graphed)
         exec(compile(self.source, "<tg.jit graphed replay>", "exec"), ns)  # noqa: S102
         self.graphs, self._fn, self._keep = graphs, ns["graphed"], (env, stream, ns)
-        return out
+        return True

@@ -38,7 +38,8 @@ _VIEWS = {np.ndarray.transpose, np.ndarray.reshape, np.ndarray.swapaxes, np.ndar
           np.ndarray.ravel, np.expand_dims, np.moveaxis}
 # calls that write into their first operand
 _WRITERS = {np.ndarray.__setitem__, np.ndarray.fill, np.copyto, np.put, np.place, np.putmask,
-            np.fill_diagonal, np.put_along_axis}
+            np.fill_diagonal, np.put_along_axis, backend.scatter_add, np.ndarray.sort,
+            np.ndarray.partition, np.ndarray.put}
 # allocators whose contents do not depend on anything but their arguments
 _FILLED = {np.zeros, np.ones, np.full, np.zeros_like, np.ones_like, np.full_like}
 
@@ -46,8 +47,9 @@ _FILLED = {np.zeros, np.ones, np.full, np.zeros_like, np.ones_like, np.full_like
 def _check(now: Any, value: Any, what: Any) -> None:
     if now != value and not (now != now and value != value):  # NaN equals NaN here
         name = getattr(what, "__name__", None) or type(what).__name__
-        raise JitError(f"tg.jit: the traced step branched on a value ({name}) that is {value!r} "
-                       f"in the trace and {now!r} now (a NaN check?); run it eagerly")
+        raise JitError(f"tg.jit: the traced step depends on a value ({name}) that is {value!r} "
+                       f"in the trace and {now!r} now (a branch on a NaN check, the size of a "
+                       "boolean mask...); run it eagerly")
 
 
 def _refs(x: Any) -> list[int]:

@@ -94,6 +94,15 @@ class _Traced(np.ndarray):
     def argmin(self, *a: Any, **k: Any) -> Any:
         return _call(np.ndarray.argmin, (self,) + a, k)
 
+    # methods NumPy runs in C without a ufunc: recorded too (``nonzero`` returns plain arrays,
+    # which would otherwise pass for constants: a boolean mask's indices replayed stale)
+    for _name in ("nonzero", "argsort", "sort", "searchsorted", "dot", "take", "repeat",
+                  "compress", "choose", "argpartition", "partition", "put", "cumsum", "cumprod",
+                  "trace", "diagonal", "round", "clip"):
+        locals()[_name] = (lambda m: lambda self, *a, **k: _call(m, (self,) + a, k))(
+            getattr(np.ndarray, _name))
+    del _name
+
     def __getitem__(self, index: Any) -> Any:
         return _call(np.ndarray.__getitem__, (self, index), {})
 
@@ -186,6 +195,7 @@ class _Trace:
         # id of the memory's owner of every traced array -> that owner (kept alive, so the ids
         # stay unique): an untraced array over such memory was made by a call nobody recorded
         self.roots: dict[int, Any] = {}
+        self.meta: dict[int, tuple] = {}  # slot -> (shape, dtype, strides) of its trace array
 
     def new_slot(self) -> int:
         self.n += 1
@@ -199,6 +209,7 @@ class _Trace:
             self.quiet = q
         t._slot = self.new_slot() if slot is None else slot
         t._arr = a  # the plain array (a plain view of t would keep t alive through .base)
+        self.meta[t._slot] = (a.shape, a.dtype, a.strides)
         root = _root(a)
         self.roots[id(root)] = root
         self.made.append(weakref.ref(t))
@@ -283,6 +294,10 @@ class _Trace:
         entry = [fn, targs, tkw, tuple(slots), reusable, results[0] if reusable else None,
                  generic, single, ufunc, view]
         self.prog.append(("call", entry))
+        if fn in _SIZED_BY_VALUES or (fn is np.ndarray.__getitem__ and _masks(args[1:])):
+            for s in slots:  # a shape that depends on values: a guard (the plan's is fixed)
+                if s is not None:
+                    self.prog.append(("check", np.shape, (_Ref(s),), {}, self.meta[s][0]))
         if res is None and single:
             return None
         return wrapped[0] if single else tuple(wrapped)
@@ -297,6 +312,18 @@ def _real_generator(device: str) -> Any:
 def _draw(device: str, name: str, *a: Any, **k: Any) -> Any:
     """One draw from the library's generator current at this moment (trace or replay)."""
     return getattr(_real_generator(device), name)(*a, **k)
+
+
+# functions whose results' shapes depend on the values (how many are nonzero, unique...)
+_SIZED_BY_VALUES = {np.ndarray.nonzero, np.nonzero, np.flatnonzero, np.argwhere, np.unique,
+                    np.ndarray.compress, np.compress, np.extract}
+
+
+def _masks(index: Any) -> bool:
+    """Whether an index holds a boolean array (the result's size then counts its Trues)."""
+    if type(index) in (tuple, list):
+        return any(_masks(v) for v in index)
+    return isinstance(index, np.ndarray) and index.dtype == np.bool_ and index.ndim > 0
 
 
 # functions whose Python results depend only on shapes, dtypes and memory layout, which the
