@@ -12,8 +12,9 @@ BatchNorm's in-place running statistics, the backward seed. The Tensor objects, 
 topological sort exist only while tracing.
 
 The state the step reads and writes is found in the function's closure and globals (and
-``modules=``/``optimizers=``): every parameter, buffer and existing ``.grad`` becomes an
-*external* slot, bound to the live array at each replay. Random draws from the library's
+``modules=``/``optimizers=``): every parameter, buffer, tensor kept as a module attribute or
+reached directly, and existing ``.grad`` becomes an *external* slot, bound to the live array at
+each replay. Random draws from the library's
 generators are recorded as draws, made again at every replay from the generator current then (so
 ``tg.manual_seed`` makes jitted runs reproducible). ``Optimizer.step`` is recorded as itself: the
 replay hands it the gradients' slot arrays and calls it, so it reads ``lr`` (a schedule's),
@@ -53,7 +54,9 @@ Guards and limits
   ``float(t)``, ``.numpy()``, ``.tolist()``, printing) raises ``JitError``, as TinyJit and
   ``torch.compile(fullgraph=True)`` do: the replay could not follow another branch. Branches the
   library takes internally on values (a NaN check) become guards: a replay where the value
-  differs raises ``JitError`` instead of computing something else.
+  differs raises ``JitError`` instead of computing something else. So do shapes that depend on
+  values (the size of a boolean mask, ``nonzero``, ``unique``): the plan's shapes are the
+  trace's.
 - Python-side effects are not replayed: appending to a list, a scheduler's ``step()`` (call it
   outside), reassigning a module attribute to a new Tensor (refused: a traced array still alive
   after the trace raises ``JitError``), ``opt.step(closure)``.
