@@ -31,19 +31,23 @@ def _cnn():
                          nn.Dropout(0.3), nn.Linear(32, 5))
 
 
-def _run(make_model, make_opt, data, use_jit, schedule=False, device="cpu"):
-    tg.manual_seed(0)
-    model = make_model().to(device)
-    opt = make_opt(model.parameters())
-    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=STEPS // 2) if schedule else None
-
+def _step_fn(model, opt):
+    """The training step of these tests: zero_grad, cross-entropy, backward, step."""
     def step(x, y):
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return loss
+    return step
 
+
+def _run(make_model, make_opt, data, use_jit, schedule=False, device="cpu"):
+    tg.manual_seed(0)
+    model = make_model().to(device)
+    opt = make_opt(model.parameters())
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=STEPS // 2) if schedule else None
+    step = _step_fn(model, opt)
     fn = tg.jit(step) if use_jit else step
     X, Y = data
     losses = []
@@ -316,15 +320,7 @@ def test_gpu_replay_launches_a_cuda_graph_and_follows_new_state(device, graphs):
     def run(use_jit):
         tg.manual_seed(0)
         model = _mlp().to(device)
-        opt = make_opt(model.parameters())
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _step_fn(model, make_opt(model.parameters()))
         fn = tg.jit(step, graphs=graphs) if use_jit else step
         losses = []
         for i in range(8):
