@@ -297,7 +297,7 @@ class _Trace:
         if fn in _SIZED_BY_VALUES or (fn is np.ndarray.__getitem__ and _masks(args[1:])):
             for s in slots:  # a shape that depends on values: a guard (the plan's is fixed)
                 if s is not None:
-                    self.prog.append(("check", np.shape, (_Ref(s),), {}, self.meta[s][0]))
+                    self.prog.append(("check", shape, (_Ref(s),), {}, self.meta[s][0]))
         if res is None and single:
             return None
         return wrapped[0] if single else tuple(wrapped)
@@ -317,6 +317,11 @@ def _draw(device: str, name: str, *a: Any, **k: Any) -> Any:
 # functions whose results' shapes depend on the values (how many are nonzero, unique...)
 _SIZED_BY_VALUES = {np.ndarray.nonzero, np.nonzero, np.flatnonzero, np.argwhere, np.unique,
                     np.ndarray.compress, np.compress, np.extract}
+
+
+def shape(array: Any) -> tuple:
+    """An array's shape (a guard's reading: the same on NumPy and CuPy arrays)."""
+    return array.shape
 
 
 def _masks(index: Any) -> bool:
