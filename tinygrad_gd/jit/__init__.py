@@ -65,8 +65,10 @@ Guards and limits
   when a recorded call, an output or a ``.grad`` uses it; a Python value computed from traced
   arrays (``np.allclose(x.data, 0)``) is a guard. One hole is left: such an untracked view
   *copied* by an ndarray method into fresh memory before use cannot be told from a constant.
-- State outside the found modules and optimizers is not tracked: pass ``modules=``/
-  ``optimizers=`` when they are reached another way than the closure, globals or ``self``.
+- State the search does not reach is not tracked: a tensor reached only through a helper
+  function, or deeper than a container inside a container, is a constant of the trace (on the
+  CPU a change to it between calls is not seen; on a GPU the trace refuses it). Pass modules and
+  optimizers reached another way as ``modules=``/``optimizers=``, and such tensors as arguments.
 - One device per step: inputs and state on several devices raise ``JitError``. On a GPU, a
   tensor the step creates on the GPU itself (``device="cuda"`` written out, rather than
   ``device=x.device``) meets the dry run's host copies and fails as a device mismatch. The dry
