@@ -440,3 +440,45 @@ def test_a_boolean_mask_follows_the_values(device):
     assert f.traces == 1
     with pytest.raises(JitError, match="boolean mask"):
         f(tg.tensor([1.0, 1.0, 1.0], requires_grad=True, device=device))
+
+
+def test_another_threads_work_during_a_trace_is_not_recorded():
+    """The tracing hooks are process-wide; what another thread runs meanwhile (here, a whole
+    eager training step, joined inside the traced function) stays that thread's."""
+    import threading
+
+    other = nn.Linear(3, 1)
+    other_opt = optim.SGD(other.parameters(), lr=0.1)
+    w = tg.ones(3, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def other_step():
+        other_opt.zero_grad()
+        other(tg.ones(2, 3)).sum().backward()
+        other_opt.step()
+        other_step.weight = other.weight.data
+
+    def traced(x):
+        opt.zero_grad()
+        loss = (w * x).sum()
+        loss.backward()
+        thread = threading.Thread(target=other_step)
+        thread.start()
+        thread.join()
+        opt.step()
+        return loss
+
+    f = tg.jit(traced, optimizers=[opt])
+    before = other.weight.numpy().copy()
+    for _ in range(2):  # two traces (w.grad None, then set): the other step runs, for real
+        f(tg.ones(3))
+    traced_weight = other.weight.numpy().copy()
+    assert not np.array_equal(before, traced_weight)
+    assert type(other_step.weight) is np.ndarray  # a plain array, not a traced one
+    for _ in range(3):  # replays: this step only (the thread was Python, not recorded)
+        f(tg.ones(3))
+    assert f.traces == 2
+    np.testing.assert_array_equal(other.weight.numpy(), traced_weight)
+    np.testing.assert_allclose(w.numpy(), 1.0 - 5 * 0.1, rtol=1e-6)  # five steps of this one
+    assert "opt" in "".join(p.source for p in f.cache.values())
+    assert sum(p.source.count(".step()") for p in f.cache.values()) == 2

@@ -134,6 +134,8 @@ def _sync_grads(tr: _Trace, tensors: list) -> None:
 
 def _step_hook(opt: Any, closure: Any) -> Any:
     tr = _ACTIVE[0]
+    if tr.quiet:  # another thread's step: it runs as usual
+        return NotImplemented
     if closure is not None:
         raise JitError("tg.jit: opt.step(closure) inside a jitted function is not supported; "
                        "call loss.backward() and opt.step() in the function")
@@ -239,7 +241,7 @@ class _Patches:
         touched, accumulate, before = self.touched, self.accumulate, self.grads_before
 
         def track(t: Tensor, g: Tensor, create_graph: bool) -> None:
-            if id(t) not in touched:
+            if id(t) not in touched and not tr.quiet:
                 touched[id(t)] = t
                 before.setdefault(id(t), (t, t.grad))
             accumulate(t, g, create_graph)

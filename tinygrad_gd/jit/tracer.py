@@ -3,6 +3,7 @@ with the slots of its operands and results (see the package docstring)."""
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -180,7 +181,8 @@ class _Trace:
 
     def __init__(self) -> None:
         self.n = 0
-        self.quiet = False
+        self.thread = threading.get_ident()
+        self._quiet = False
         # a dry run: a GPU step traced on host copies of its state, which it may change freely
         # (the optimizer's step is recorded, not run); the first replay is the real step
         self.dry = False
@@ -196,6 +198,16 @@ class _Trace:
         # stay unique): an untraced array over such memory was made by a call nobody recorded
         self.roots: dict[int, Any] = {}
         self.meta: dict[int, tuple] = {}  # slot -> (shape, dtype, strides) of its trace array
+
+    @property
+    def quiet(self) -> bool:
+        """Whether calls now run unrecorded: inside a recorded call, or in another thread than
+        the tracing one (the hooks are process-wide; another thread's work is not this step's)."""
+        return self._quiet or threading.get_ident() != self.thread
+
+    @quiet.setter
+    def quiet(self, value: bool) -> None:
+        self._quiet = value
 
     def new_slot(self) -> int:
         self.n += 1

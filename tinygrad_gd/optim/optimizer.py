@@ -112,7 +112,9 @@ class Optimizer:
         ``closure`` re-evaluates the model, calls ``backward()`` and returns the loss.
         """
         if _STEP_HOOK[0] is not None:  # tg.jit is tracing: it records the step (jit.py)
-            return _STEP_HOOK[0](self, closure)
+            recorded = _STEP_HOOK[0](self, closure)
+            if recorded is not NotImplemented:  # (NotImplemented: another thread's step)
+                return recorded
         loss = None
         if closure is not None:
             with enable_grad():
