@@ -57,6 +57,8 @@ Guards and limits
   differs raises ``JitError`` instead of computing something else. So do shapes that depend on
   values (the size of a boolean mask, ``nonzero``, ``unique``): the plan's shapes are the
   trace's.
+- A trace records the tracing thread's work only: what other threads run meanwhile runs as
+  usual, unrecorded.
 - Python-side effects are not replayed: appending to a list, a scheduler's ``step()`` (call it
   outside), reassigning a module attribute to a new Tensor (refused: a traced array still alive
   after the trace raises ``JitError``), ``opt.step(closure)``.
