@@ -8,6 +8,9 @@ calls use to the device once, and allocates its buffers there with the trace's m
 a reshape that was a view on the host is a view on the device too; the plan checks it when it
 makes the view). A call with no CuPy counterpart (an object ufunc made by ``np.frompyfunc``) is
 refused with ``JitError`` when the plan is built, never replayed on the host.
+
+``GraphRunner`` then runs the plan's runs of calls between its host-side steps as CUDA graphs
+(see its docstring).
 """
 
 from __future__ import annotations
