@@ -231,7 +231,8 @@ class _Patches:
         self.draw = _random._draw
         _random._draw = _user_draw(tr, self.draw)
         self.host = backend.is_host, backend.checks_values
-        self.helpers = {(mod, name): getattr(mod, name) for mod, name in _device_helpers()}
+        self.helpers = ({(mod, name): getattr(mod, name) for mod, name in _device_helpers()}
+                        if tr.dry else {})
         if tr.dry:  # the host copies stand for GPU arrays: the library takes its GPU paths
             is_host, checks = self.host  # (no value read to choose a form, no sync to check)
             backend.is_host = lambda a: is_host(a) and not isinstance(a, _Traced)
@@ -435,10 +436,11 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
             tr.ext.append((s, p, kind, t.data.shape, t.data.dtype))
             swap(t, s)
     patches = _Patches(tr)
-    for p in params:
-        patches.grads_before.setdefault(id(p), (p, p.grad))
-    cpu_rng = _real_generator("cpu")
-    rng_state = cpu_rng.bit_generator.state if tr.dry else None
+    if tr.dry:  # what the dry run must leave as it found: the gradients, the CPU's draws
+        for p in params:
+            patches.grads_before.setdefault(id(p), (p, p.grad))
+        cpu_rng = _real_generator("cpu")
+        rng_state = cpu_rng.bit_generator.state
     try:
         with patches:
             try:

@@ -81,7 +81,7 @@ class _Source:
         if key not in self.ids:
             self.ids[key] = f"{hint}_{len(self.names)}"
             self.keep.append(obj)
-            self.names[self.ids[key]] = (obj if self.device == "cpu" or hint == "t"
+            self.names[self.ids[key]] = (obj if self.device == "cpu"
                                          else _dev.to_device(obj, self.device))
         return self.ids[key]
 
