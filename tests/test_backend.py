@@ -34,3 +34,16 @@ def test_reuse_freed_memory_applies_on_glibc_and_arrays_still_work():
         a = np.ones((1024, 1024), dtype=np.float32)
         assert float(a.sum()) == 1024 * 1024
         del a
+
+
+def test_host_zeros_are_read_only_views_of_one_growing_buffer():
+    a = backend.host_zeros((3, 4), np.dtype(np.float32))
+    b = backend.host_zeros((5000,), np.dtype(np.float32))  # past the first buffer: it grows
+    c = backend.host_zeros((2, 2), np.dtype(np.float64))
+    for z, shape, dtype in ((a, (3, 4), np.float32), (b, (5000,), np.float32),
+                            (c, (2, 2), np.float64)):
+        assert z.shape == shape and z.dtype == dtype and not z.any()
+        assert z.flags.c_contiguous and not z.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            z[...] = 1  # (no op can write into them: every user shares them)
+    assert np.shares_memory(b, backend.host_zeros((7,), np.dtype(np.float32)))

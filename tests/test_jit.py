@@ -3,6 +3,8 @@ dropout and a cosine schedule), retracing exactly when a guard changes, and clea
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -482,3 +484,49 @@ def test_another_threads_work_during_a_trace_is_not_recorded():
     np.testing.assert_allclose(w.numpy(), 1.0 - 5 * 0.1, rtol=1e-6)  # five steps of this one
     assert "opt" in "".join(p.source for p in f.cache.values())
     assert sum(p.source.count(".step()") for p in f.cache.values()) == 2
+
+
+
+def test_gradients_are_written_over_only_when_nothing_else_holds_them():
+    data = _data((16, 20), 5)
+    X, Y = (tg.tensor(a[0]) for a in data)
+    runs = []
+    for use_jit in (False, True):
+        tg.manual_seed(0)
+        model = _mlp()
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        runs.append((model, opt, tg.jit(_step_fn(model, opt)) if use_jit else
+                     _step_fn(model, opt)))
+    (eager, eager_opt, eager_step), (model, opt, step) = runs
+
+    def both():
+        eager_step(X, Y)
+        step(X, Y)
+    for _ in range(3):
+        both()
+    w = model[0].weight
+    before = weakref.ref(w.grad.data)  # (a weak reference holds nothing)
+    both()
+    assert w.grad.data is before()  # nobody kept it: the replay wrote the new gradient over it
+
+    kept, view, array = w.grad, model[2].weight.grad[0], model[4].bias.grad.data
+    saved = [kept.numpy().copy(), view.numpy().copy(), array.copy()]
+    both()
+    both()
+    for held, value in zip((kept.data, view.data, array), saved):
+        np.testing.assert_array_equal(held, value)  # what the user holds keeps its values
+    assert w.grad.data is not kept.data and model[4].bias.grad.data is not array
+    del kept, view, array
+    both()
+    eager_opt.zero_grad()
+    opt.zero_grad()  # zero_grad after the step: the array is then the plan's alone
+    both()
+    before = weakref.ref(w.grad.data)
+    opt.zero_grad()
+    eager_opt.zero_grad()
+    both()
+    assert w.grad.data is before()
+    for (name, a), b in zip(model.named_parameters(), eager.parameters()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=0, atol=1e-6,
+                                   err_msg=name)

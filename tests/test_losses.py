@@ -188,3 +188,25 @@ def test_float32_losses_stay_float32():
                  nn.BCEWithLogitsLoss(pos_weight=tg.ones(3))(x, tg.ones(4, 3)),
                  nn.KLDivLoss(reduction="batchmean")(x, tg.full((4, 3), 0.25))):
         assert loss.dtype == tg.float32
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_at_extreme_and_nan_logits_matches_torch(dtype):
+    # the row maxima come from argmax (ops/fused.py): a NaN must still reach its row's loss
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((64, 7)) * 5
+    logits[0] = [1e4, -1e4, 0, 0, 0, 0, 0]
+    logits[1, 3] = np.nan
+    logits[2] = -1e30
+    logits[3, :2] = np.inf
+    target = rng.integers(0, 7, 64)
+    x = tg.tensor(logits, dtype=dtype, requires_grad=True)
+    t = torch.tensor(logits, dtype=getattr(torch, dtype), requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        ours = F.cross_entropy(x, tg.tensor(target), reduction="none")
+        ours.sum().backward()
+    theirs = torch.nn.functional.cross_entropy(t, torch.tensor(target), reduction="none")
+    theirs.sum().backward()
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=rtol, atol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=1e-6)

@@ -490,3 +490,17 @@ def test_method_forms_exist_where_torch_has_them():
         assert hasattr(torch.Tensor, n) and hasattr(x, n), n
     assert tg.tensor([-7]).div(2, rounding_mode="floor").item() == -4
     assert tg.remainder(-7, tg.tensor([3])).tolist() == [2]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_at_special_values_matches_torch(dtype):
+    values = [-math.inf, -1.0, -0.0, 0.0, 1e-45 if dtype == "float32" else 5e-324, math.nan,
+              2.0, math.inf]
+    x = tg.tensor(values * 3, dtype=dtype, requires_grad=True)
+    t = torch.tensor(values * 3, dtype=getattr(torch, dtype), requires_grad=True)
+    ours, theirs = x.relu(), t.relu()
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    g = np.linspace(-1, 1, len(values) * 3)
+    ours.backward(tg.tensor(g, dtype=dtype))
+    theirs.backward(torch.tensor(g, dtype=getattr(torch, dtype)))
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())  # NaN passes it on too

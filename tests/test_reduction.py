@@ -338,3 +338,33 @@ def test_argsort_msort_and_function_forms():
     for fn in (lambda m: m.cumsum(0), lambda m: m.sort(0).indices, lambda m: m.argsort(),
                lambda m: m.cummax(-1).indices, lambda m: m.topk(1).values):
         _same(fn(s), fn(torch.tensor(2.5)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape, dim, keepdim", [
+    ((128, 40), 0, False), ((64, 4, 8), (0, 1), True), ((300, 10), 1, True),
+    ((8, 40, 6), -1, False), ((40, 130), 1, False), ((40, 60), 0, True)])
+def test_large_sums_match_torch(shape, dim, keepdim, dtype):
+    # sums over leading axes and short last axes of large float arrays run as BLAS
+    # matrix-vector products (ops/reduce.py's array_sum); the others as NumPy's sum
+    a = RNG.standard_normal(shape)
+    a[1, 2] = np.inf
+    a[2, 0] = -np.inf  # inf - inf = nan where they meet, as in torch
+    x = tg.tensor(a, dtype=dtype, requires_grad=True)
+    t = torch.tensor(a, dtype=getattr(torch, dtype), requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        ours, theirs = x.sum(dim, keepdim=keepdim), t.sum(dim, keepdim=keepdim)
+    assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype) == dtype
+    single = dtype == "float32"  # (rounding: the order of the additions differs)
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(),
+                               rtol=1e-5 if single else 1e-12, atol=1e-6 if single else 0)
+    w = RNG.standard_normal(theirs.shape)
+    (ours * tg.tensor(w, dtype=dtype)).sum().backward()
+    (theirs * torch.tensor(w, dtype=getattr(torch, dtype))).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+def test_a_large_sum_passes_gradgradcheck():
+    x = tg.tensor(RNG.standard_normal((40, 26)), dtype="float64", requires_grad=True)
+    assert tg.autograd.gradcheck(lambda v: v.sum(0) ** 2, (x,))
+    assert tg.autograd.gradgradcheck(lambda v: v.sum(0) ** 2, (x,))

@@ -245,6 +245,26 @@ def checks_values(array: Array) -> bool:
     return isinstance(array, np.ndarray) or _DEBUG_CHECKS[0]
 
 
+_ZEROS: dict[np.dtype, np.ndarray] = {}  # dtype -> a read-only flat buffer of zeros
+_np_zeros = np.zeros  # bound here: tg.jit patches np.zeros while tracing, and this is no step's
+
+
+def host_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A read-only NumPy array of zeros, a view of one buffer per dtype (grown as needed).
+
+    NumPy vectorises a ufunc of two contiguous arrays, not of an array and a scalar:
+    ``np.maximum(x, zeros)`` runs 3x faster than ``np.maximum(x, 0)``. The buffer is never
+    written, so past the allocator's threshold its pages are the kernel's one page of zeros.
+    """
+    n = math.prod(shape)
+    buf = _ZEROS.get(dtype)
+    if buf is None or buf.size < n:
+        buf = _np_zeros(max(n, 4096), dtype)
+        buf.flags.writeable = False
+        _ZEROS[dtype] = buf
+    return buf[:n].reshape(shape)
+
+
 _SCALARS: dict[tuple, Array] = {}
 
 

@@ -98,9 +98,14 @@ class TensorOps:
         """max(x, 0); its gradient at 0 is 0 (as torch)."""
         x = self.data
         # two passes: the output and a boolean mask as the slope (``g * mask`` casts it inside
-        # the multiply), not a float slope array made by a third pass
-        out = backend.xp_of(x).maximum(x, 0).astype(x.dtype, copy=False)
-        return E.Relu.apply(self, out=out, slope=x > 0)
+        # the multiply), not a float slope array made by a third pass; on NumPy against an
+        # array of zeros, which its maximum vectorises (against a scalar 0 it does not).
+        # The mask is out != 0, so a NaN passes its gradient on, as torch's (x > 0 would not)
+        if backend.is_host(x) and x.dtype.kind == "f":
+            out = np.maximum(x, backend.host_zeros(x.shape, x.dtype))
+        else:
+            out = backend.xp_of(x).maximum(x, 0).astype(x.dtype, copy=False)
+        return E.Relu.apply(self, out=out, slope=out != 0)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         """x where x > 0, else ``negative_slope * x``."""

@@ -12,7 +12,10 @@ the program is simplified, each step sound for any inputs of the traced signatur
   own buffers stay the same objects from step to step);
 - *buffers*: a temporary computed by a ufunc or a reduction is written with ``out=`` into a buffer
   allocated once (the trace's own array); results that outlive the step (gradients left in
-  ``.grad``) are allocated fresh.
+  ``.grad``) are allocated fresh, except that a gradient is written over the array the last
+  replay gave that ``.grad`` when nothing else holds it any more (its reference count says so:
+  NumPy's own temporary elision makes the same test), so a user who keeps a gradient keeps its
+  values.
 
 ``plan.source`` holds the generated code, to read what a replay runs.
 """
@@ -20,6 +23,7 @@ the program is simplified, each step sound for any inputs of the traced signatur
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -70,7 +74,8 @@ class _Source:
         self.lines: list[str] = []
         self.names: dict[str, Any] = {"np": np, "RETRACE": _RETRACE, "check": _check,
                                       "make": Tensor._make, "JitError": JitError,
-                                      "DEVICE": device, "check_view": _dev.check_view}
+                                      "DEVICE": device, "check_view": _dev.check_view,
+                                      "refs": sys.getrefcount}
         self.ids: dict[int, str] = {}
         self.keep: list = []  # the host objects named (their ids must stay unique)
 
@@ -122,15 +127,19 @@ class _Plan:
         self.first: Any = None  # the trace call's own result (set by the tracer)
         escaping = _escaping(tr)
         written = _written(tr)
+        read = _read(tr, out_spec)
         src = _Source(device)
         array_type = "np.ndarray" if device == "cpu" else src.name(
             backend.get_xp(device).ndarray, "ndarray")
         same_device = "" if device == "cpu" else f" or s{{s}}.device.id != {_index(device)}"
         folded: dict[int, Any] = {}
+        recycled = _recycled(tr, read) if device == "cpu" else {}
         body = src.lines
         for s, pos in tr.inputs:
             body.append(f"s{s} = flat[{pos}].data")
         for s, t, kind, shape, dtype in tr.ext:
+            if kind == "grad" and s not in read:
+                continue  # an old gradient the step never reads (zero_grad came first)
             tn = src.name(t, "t")
             if kind == "data":
                 body.append(f"s{s} = {tn}.data")
@@ -168,7 +177,7 @@ class _Plan:
             elif kind != "step":
                 last_grads = None
             if kind == "call":
-                _emit_call(src, item[1], folded, buffers, written, escaping)
+                _emit_call(src, item[1], folded, buffers, written, escaping, recycled)
                 if graphable:
                     segments[-1][1] = len(body)
                     segments[-1][3].update(x for x in item[1][3] if x is not None)
@@ -230,7 +239,7 @@ def _local(src: _Source, s: int, folded: dict[int, Any]) -> str:
 
 
 def _emit_call(src: _Source, entry: list, folded: dict, buffers: dict, written: set,
-               escaping: set) -> None:
+               escaping: set, recycled: dict) -> None:
     """Append one recorded call to the source (or fold it)."""
     fn, args, kwargs, slots, _, _, generic, single, ufunc, view = entry
     refs = _refs((args, kwargs))
@@ -256,6 +265,15 @@ def _emit_call(src: _Source, entry: list, folded: dict, buffers: dict, written: 
             call = f"check_view({call}, s{refs[0]}, {_hint(fn)!r})"
         body += [f"if {memo}[0] is not s{refs[0]}: {memo}[0] = s{refs[0]}; {memo}[1] = {call}",
                  f"s{slots[0]} = {memo}[1]"]
+        return
+    if slots[0] in recycled:  # a gradient, into the last replay's array if no one holds that
+        s, memo = slots[0], src.name([None], "g")  # [the array the last replay made]
+        # the references: the memo, `a`, the call's argument; and `r.data` if `r` (then `r`'s:
+        # the `.grad`, `r`, the argument) - any other (a kept `.grad`, a view) and it stays
+        body += [f"a = {memo}[0]; r = {src.name(recycled[s], 't')}.grad",
+                 "if a is not None and (refs(a) == 4 and refs(r) == 3 if r is not None and "
+                 f"r.data is a else refs(a) == 3): s{s} = {call[:-1]}, out=(a,))",
+                 f"else: s{s} = {memo}[0] = {call}"]
         return
     if generic and src.device == "cpu":  # (CuPy returns 0-d arrays itself)
         call = f"np.asarray({call})" if single else f"tuple(map(np.asarray, {call}))"
@@ -337,6 +355,38 @@ def _escaping(tr: _Trace) -> set:
             escaping.add(s)
             todo.extend(tr.shares.get(s, ()))
     return escaping
+
+
+def _read(tr: _Trace, out_spec: Any) -> set:
+    """The slots that some call, guard, ``.grad`` assignment or output reads."""
+    read = set(_spec_slots(out_spec))
+    for kind, *x in tr.prog:
+        if kind == "call":
+            read.update(_refs((x[0][1], x[0][2])))
+        elif kind == "check":
+            read.update(_refs((x[1], x[2])))
+        elif kind == "grads":
+            read.update(s for _, s in x[0] if s is not None)
+    return read
+
+
+def _recycled(tr: _Trace, read: set) -> dict[int, Any]:
+    """Gradients that a replay may write over last replay's array of the same ``.grad`` (slot ->
+    that tensor): made fresh by a call that takes ``out=``, sharing memory with nothing, given to
+    one tensor, whose old gradient the step does not read (accumulation)."""
+    owner: dict[int, Any] = {}
+    shared: set = set()
+    for kind, *x in tr.prog:
+        if kind == "grads":
+            for t, s in x[0]:
+                if s is not None and owner.setdefault(s, t) is not t:
+                    shared.add(s)
+    for s, others in tr.shares.items():
+        if others:
+            shared |= others | {s}
+    made = {x[0][3][0] for kind, *x in tr.prog if kind == "call" and x[0][4]}
+    kept = {id(t) for s, t, kind, _, _ in tr.ext if kind == "grad" and s in read}
+    return {s: t for s, t in owner.items() if s in made and s not in shared and id(t) not in kept}
 
 
 def _written(tr: _Trace) -> set:

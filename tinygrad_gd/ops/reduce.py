@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .. import backend
 from ..autograd import forward_ad as fw
 from ..autograd.engine import Primitive
@@ -34,6 +36,35 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def array_sum(a, axes: tuple[int, ...], keepdims: bool = False):
+    """``a.sum(axis=axes, keepdims=keepdims)`` of a backend array (sorted ``axes``).
+
+    A C-ordered float matrix summed over its leading axes (a bias's gradient, ``x.sum(0)``), or
+    over a short last axis (a softmax's row sums), is a product with a vector of ones: NumPy
+    adds such sums up row by row, and BLAS's matrix-vector product is 1.5-10x faster there at
+    1024 elements and more, and at least as accurate (half the float32 error of NumPy's
+    row-by-row sum over a leading axis; over a last axis of up to 128 NumPy does not sum
+    pairwise either). Elsewhere (long rows, where NumPy's pairwise sum is more accurate; other
+    dtypes; CuPy) it is NumPy's own sum.
+    """
+    if (type(a) is np.ndarray and a.dtype in _BLAS_FLOATS and a.size >= 1024 and axes
+            and len(axes) < a.ndim and a.flags.c_contiguous):
+        k = len(axes)
+        if axes == tuple(range(k)):  # the leading axes: ones @ (rows, rest)
+            rest = a.shape[k:]
+            rows = a.size // int(np.prod(rest))
+            if rows >= 32:
+                out = np.ones(rows, a.dtype) @ a.reshape(rows, -1)
+                return out.reshape((1,) * k + rest if keepdims else rest)
+        elif axes == (a.ndim - 1,) and a.shape[-1] <= 128:  # a short last axis: (rest, n) @ ones
+            out = a.reshape(-1, a.shape[-1]) @ np.ones(a.shape[-1], a.dtype)
+            return out.reshape(a.shape[:-1] + (1,) * keepdims)
+    return a.sum(axis=axes, keepdims=keepdims)
+
+
 class Sum(Primitive):
     """Sum over axes; the gradient is broadcast back to the input shape."""
 
@@ -41,7 +72,7 @@ class Sum(Primitive):
 
     def forward(self, a, axes, keepdims):
         self.in_shape, self.axes, self.keepdims = a.shape, axes, keepdims
-        return a.sum(axis=axes, keepdims=keepdims)
+        return array_sum(a, axes, keepdims)
 
     def jvp(self, ta, *rest):
         return fw.linear_jvp(self, ta)

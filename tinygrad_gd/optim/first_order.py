@@ -10,7 +10,10 @@ same trajectory. Notation in the docstrings: ``g_t`` the gradient at step ``t`` 
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
+
+import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
@@ -40,21 +43,21 @@ class _FirstOrder(Optimizer):
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         super().__init__(params, defaults)
         self._scratch: dict[tuple[int, Any, str], Any] = {}
-        self._views: dict[tuple[int, int], Any] = {}  # (id(param), k) -> its view of a buffer
+        # (id(param), k) -> (a weak reference to the param's array, its view of the k-th buffer)
+        self._views: dict[tuple[int, int], tuple[Any, Any]] = {}
 
     def _tmp(self, p: Tensor, k: int = 0) -> Any:
         """The k-th scratch array shaped like ``p``; its contents are garbage.
 
         Parameters are updated one after another, so all of them share one flat buffer per
         ``k`` (as large as the largest parameter): it stays in cache, where a buffer per
-        parameter would not. Each parameter's view of it is made once.
+        parameter would not. Each parameter's view of it is made once, for the array
+        ``p.data`` is then (another one, after ``model.double()`` or ``.to("cuda")``, gets its
+        own view: an ``out=`` must match its dtype and device).
         """
-        view = self._views.get((id(p), k))
-        # the parameter may have been cast (model.double()) since the view was made
-        # (or moved: model.to("cuda") after a CPU step; an out= must be on p's device)
-        if (view is not None and view.dtype == p.data.dtype and view.shape == p.data.shape
-                and type(view) is type(p.data) and backend.device_of(view) == p._device):
-            return view
+        made = self._views.get((id(p), k))
+        if made is not None and made[0]() is p.data:
+            return made[1]
         key = (k, p.data.dtype, p.device)
         buf = self._scratch.get(key)
         n = p.data.size
@@ -64,7 +67,8 @@ class _FirstOrder(Optimizer):
             buf = backend.xp_of(p.data).empty(max(size, n), dtype=p.data.dtype)
             self._scratch[key] = buf
             self._views = {key_: v for key_, v in self._views.items() if key_[1] != k}
-        view = self._views[(id(p), k)] = buf[:n].reshape(p.data.shape)
+        view = buf[:n].reshape(p.data.shape)
+        self._views[(id(p), k)] = (weakref.ref(p.data), view)
         return view
 
     def _update(self, group: dict[str, Any]) -> None:
@@ -77,11 +81,16 @@ class _FirstOrder(Optimizer):
             if g.shape != p.data.shape:
                 raise ValueError(f"{type(self).__name__}: a gradient of shape {g.shape} for a "
                                  f"parameter of shape {p.data.shape}")
-            xp = backend.xp_of(p.data)
-            with backend.on_device(p._device):  # on GPU N, every kernel runs there
+            if p._device == "cpu":  # (the common case without a device context to enter)
                 if maximize:
-                    g = xp.negative(g, out=self._tmp(p, 2))
-                self._update_param(p, g, xp, group)
+                    g = np.negative(g, out=self._tmp(p, 2))
+                self._update_param(p, g, np, group)
+            else:
+                xp = backend.xp_of(p.data)
+                with backend.on_device(p._device):  # on GPU N, every kernel runs there
+                    if maximize:
+                        g = xp.negative(g, out=self._tmp(p, 2))
+                    self._update_param(p, g, xp, group)
             p._version[0] += 1  # in place: a graph that saved p must notice
 
     def _update_param(self, p: Tensor, g: Any, xp: Any, group: dict[str, Any]) -> None:

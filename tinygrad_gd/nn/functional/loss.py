@@ -78,8 +78,8 @@ def _class_rows(input: Tensor, target: Tensor, name: str,  # noqa: A002
         labels = xp.where(drop, 0, labels)
     # the common case in one boolean read: all labels in [0, k) (torch's ignore_index -100 is
     # outside, so none is ignored either); tg.jit guards it (min/max change with every batch)
-    # (as unsigned, a negative label is huge: one comparison checks both ends)
-    in_range = on_device or not labels.size or not bool((labels.view(np.uint64) >= k).any())
+    # (as unsigned, a negative label is huge: one maximum checks both ends)
+    in_range = on_device or not labels.size or not bool(labels.view(np.uint64).max() >= k)
     if not on_device and ignore_index is not None and not (in_range and not 0 <= ignore_index < k):
         ignored = labels == ignore_index
         if bool(ignored.any()):
