@@ -47,3 +47,15 @@ def test_host_zeros_are_read_only_views_of_one_growing_buffer():
         with pytest.raises(ValueError, match="read-only"):
             z[...] = 1  # (no op can write into them: every user shares them)
     assert np.shares_memory(b, backend.host_zeros((7,), np.dtype(np.float32)))
+
+
+def test_zeros_laid_out_as_follow_the_arrays_memory_order():
+    a = np.random.default_rng(0).standard_normal((3, 4, 5, 6)).astype(np.float32)
+    b = a.reshape(3, 1, 20, 6)  # a size-1 dimension
+    for x in (a, a.transpose(1, 0, 2, 3), a.T, a.transpose(2, 0, 3, 1), a[..., :0], b, b.T):
+        z = backend.zeros_laid_out_as(x)
+        assert z.shape == x.shape and z.dtype == x.dtype and not z.any()
+        steps = [(st, n) for st, n in zip(z.strides, x.shape) if n > 1]
+        assert steps == [(st, n) for st, n in zip(x.strides, x.shape) if n > 1] or not x.size
+        np.testing.assert_array_equal(np.maximum(x, z), np.maximum(x, 0))
+    assert backend.zeros_laid_out_as(a[:, ::2]) is None  # not one block: the caller's 0 it is

@@ -101,8 +101,10 @@ class TensorOps:
         # the multiply), not a float slope array made by a third pass; on NumPy against an
         # array of zeros, which its maximum vectorises (against a scalar 0 it does not).
         # The mask is out != 0, so a NaN passes its gradient on, as torch's (x > 0 would not)
-        if backend.is_host(x) and x.dtype.kind == "f":
-            out = np.maximum(x, backend.host_zeros(x.shape, x.dtype))
+        zeros = backend.zeros_laid_out_as(x) if backend.is_host(x) and x.dtype.kind == "f" \
+            else None
+        if zeros is not None:
+            out = np.maximum(x, zeros)
         else:
             out = backend.xp_of(x).maximum(x, 0).astype(x.dtype, copy=False)
         return E.Relu.apply(self, out=out, slope=out != 0)
