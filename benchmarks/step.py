@@ -6,7 +6,8 @@ and PyTorch, in one process, in alternation, with no allocator setting (the defa
   SGD momentum 0.9, float32: eager, jit, PyTorch.
 
 The same batch every step (the loop's own cost, no data handling). Each round runs ``--steps``
-steps of every contender in turn; a contender's figure is its **minimum** over ``--rounds``
+steps of every contender in turn, in an order shuffled for each round (a contender's arrays push
+the one before it out of the caches); a contender's figure is its **minimum** over ``--rounds``
 rounds of the time per step (the machine is shared: the minimum is the round least disturbed),
 its median beside it. Ratios to the references are given as the ratio of the minima and, in
 brackets, as the median over rounds of the ratio within a round (one round's contenders run
@@ -23,6 +24,7 @@ line shows what that one added).
 from __future__ import annotations
 
 import argparse
+import random
 import resource
 import statistics
 import time
@@ -150,8 +152,10 @@ def measure(steps: dict[str, Callable[[], object]], n: int, rounds: int,
     ``sync`` waits for a GPU's queued work before the clock is read."""
     times: dict[str, list[float]] = {k: [] for k in steps}
     rss: dict[str, float] = {}
-    for r in range(rounds + 1):  # round 0 warms up (and traces the jit)
-        for name, fn in steps.items():
+    order = list(steps)
+    for r in range(rounds + 1):  # round 0 warms up (and traces the jit), in the listed order
+        for name in order:
+            fn = steps[name]
             sync()
             t = clock()
             for _ in range(n):
@@ -161,6 +165,10 @@ def measure(steps: dict[str, Callable[[], object]], n: int, rounds: int,
                 times[name].append((clock() - t) / n)
             else:
                 rss[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # each contender's arrays push the one before it out of the caches: a fixed order
+        # would give every contender the same neighbour in every round (measured: 2-3% on
+        # the MLP step), so the order is shuffled for each round (seeded: runs repeat)
+        order = random.Random(r).sample(list(steps), len(steps))
     return times, rss
 
 

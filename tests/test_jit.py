@@ -169,6 +169,34 @@ def test_retrace_exactly_when_a_guard_changes():
     assert f.traces == 5
 
 
+def test_the_last_plan_is_tried_first_under_the_same_guards():
+    # a call first tries the plan the last call ran (its own guard lines): every part of the
+    # cache key must still send it elsewhere, to an older plan or a new trace
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.jit
+    def f(x, scale):
+        loss = (model(x) * scale).sum()
+        loss.backward()
+        return loss
+
+    x = tg.ones(2, 3)
+    calls = [((x, 2.0), 1), ((x, 2.0), 2), ((x, 2.0), 2),  # (then .grad was set)
+             ((x, 3.0), 3), ((x, 2.0), 3),  # a value
+             ((tg.ones(2, 3, requires_grad=True), 2.0), 4), ((x, 2.0), 4),  # requires_grad
+             ((x, 2), 4)]  # 2 == 2.0: one key (as a dict has it), the same plan
+    for (args, traces) in calls:
+        f(*args)
+        assert f.traces == traces, (args, traces)
+    opt.zero_grad()  # .grad None again: the first plan (traced with None) fits once more
+    f(x, 2.0)
+    assert f.traces == 4
+    with pytest.raises(JitError, match="hashable"):
+        f(x, np.array([1.0]))  # refused clearly, not by an array's truth value
+    assert f(x, scale=2.0) is not None and f.traces == 5  # a keyword: the key path alone
+
+
 def test_value_read_raises():
     @tg.jit
     def f(x):

@@ -210,3 +210,11 @@ def test_cross_entropy_at_extreme_and_nan_logits_matches_torch(dtype):
     rtol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=rtol, atol=1e-6)
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=1e-6)
+
+
+def test_cross_entropy_of_no_rows_matches_torch():
+    for shape in ((0, 0), (0, 4)):
+        ours = F.cross_entropy(tg.zeros(*shape), tg.tensor([], dtype="int64"))
+        theirs = torch.nn.functional.cross_entropy(torch.zeros(*shape),
+                                                   torch.tensor([], dtype=torch.long))
+        assert np.isnan(ours.item()) and np.isnan(theirs.item())

@@ -26,9 +26,13 @@ on local variables (``jitted.cache`` maps each signature to its plan; ``plan.sou
 code, to read). On the way, calls on constants only are computed once (the backward seed, ``1/n``
 broadcast), views of the same array are made once (``w.T``), and a ufunc or reduction whose
 result is a fresh temporary writes with ``out=`` into a buffer allocated once (the trace's own
-array); results that outlive the step (gradients left in ``.grad``) are allocated fresh. A replay
-binds the inputs' and the state's arrays and runs that function. Returned Tensors are copies of
-their slots (detached: no graph exists after a replay).
+array); results that outlive the step (gradients left in ``.grad``) are allocated fresh, or on
+the CPU written over last replay's gradient when its reference count shows nothing else holds it
+(so a gradient the user keeps keeps its values). A replay binds the inputs' and the state's
+arrays and runs that function. Returned Tensors are copies of their slots (detached: no graph
+exists after a replay). A call first tries the plan the last call ran, whose first lines check
+what the cache key would (the arguments, grad mode, ``training`` flags, which ``.grad`` are
+None); only when they fail is the key computed.
 
 On a GPU (CuPy) the recording is the same list. The first call of a signature runs the step on
 host copies of its inputs and state, a *dry run* that keeps nothing: the library takes its GPU
@@ -109,7 +113,7 @@ from ..autograd import engine as _engine
 from ..autograd.grad_mode import _GradMode
 from ..optim import optimizer as _optimizer
 from ..tensor import Tensor
-from .replay import _RETRACE, _out_spec, _Plan
+from .replay import _RETRACE, _TENSOR_KEY, _out_spec, _Plan
 from .tracer import _ACTIVE, _ALLOCATORS, JitError, _draw, _real_generator, _Trace, _Traced
 
 __all__ = ["jit", "JitError"]
@@ -346,6 +350,7 @@ class _Jitted:
         self.cache: dict = {}
         self.traces = 0
         self._found: tuple | None = None
+        self._last: Any = None  # the plan the last call ran (tried first: see _guard_lines)
         functools.update_wrapper(self, fn)
 
     def __get__(self, obj: Any, owner: Any = None) -> Any:
@@ -354,9 +359,14 @@ class _Jitted:
     def cache_clear(self) -> None:
         """Forget every trace (the next call traces again)."""
         self.cache.clear()
-        self._found = None
+        self._found = self._last = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        last = self._last
+        if last is not None and not kwargs:  # the last plan, if its own guards let it
+            out = last.replay(list(args))
+            if out is not _RETRACE:
+                return out
         names = tuple(sorted(kwargs))
         flat = list(args) + [kwargs[k] for k in names]
         if self._found is None:
@@ -369,6 +379,7 @@ class _Jitted:
         if plan is not None:
             out = plan.replay(flat)
             if out is not _RETRACE:
+                self._last = plan if not names else None
                 return out
         self.traces += 1
         devices = {t._device for t in flat + params if isinstance(t, Tensor)}
@@ -376,8 +387,9 @@ class _Jitted:
             raise JitError(f"tg.jit: the inputs and the state are on several devices "
                            f"({', '.join(sorted(devices))}); a traced step runs on one")
         plan = _trace(self.fn, args, kwargs, flat, params, devices.pop() if devices else "cpu",
-                      self.graphs)
+                      self.graphs, (key, modules, params))
         self.cache[key] = plan
+        self._last = plan if not names else None
         out = plan.first
         plan.first = None
         if plan.device != "cpu":  # the trace ran on host copies: the real step is this replay
@@ -389,7 +401,7 @@ class _Jitted:
 
 def _arg_key(a: Any) -> Any:
     if isinstance(a, Tensor):
-        return (a.shape, a.dtype.str, a._requires_grad, a._device)
+        return (_TENSOR_KEY, a.shape, a.dtype.str, a._requires_grad, a._device)
     try:
         hash(a)
     except TypeError:
@@ -399,7 +411,7 @@ def _arg_key(a: Any) -> Any:
 
 
 def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
-           device: str, graphs: bool = True) -> _Plan:
+           device: str, graphs: bool = True, guard: tuple | None = None) -> _Plan:
     """Run ``fn`` once with every array it reaches traced; the compiled plan, with the call's
     own return value in ``plan.first``.
 
@@ -481,7 +493,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
                        f"{sorted({a.shape for a in alive})[:4]}) are still referenced after the "
                        "traced function returned: it stored a step's result outside (a module "
                        "attribute, a list, a global), which a replay cannot update")
-    plan = _Plan(tr, spec, device, graphs)
+    plan = _Plan(tr, spec, device, graphs, guard)
     plan.first = out
     return plan
 

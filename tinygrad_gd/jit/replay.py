@@ -29,11 +29,13 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..autograd.grad_mode import _GradMode
 from ..tensor import Tensor
 from . import device as _dev
 from .tracer import JitError, _Ref, _subst, _Trace, _Traced
 
 _RETRACE = object()
+_TENSOR_KEY = object()  # the first item of a Tensor argument's part of a cache key
 
 # ndarray methods and functions whose result is a view of their first operand (when the trace's
 # result shared its memory): cached by the identity of that operand
@@ -56,6 +58,17 @@ def _check(now: Any, value: Any, what: Any) -> None:
                        "boolean mask...); run it eagerly")
 
 
+def _same_key(value: Any, const: Any) -> bool:
+    """Whether ``value`` and ``const`` are one key to a dict (the same object, or equal hashes
+    and ``==``); False for an unhashable value (the cache key then refuses it clearly)."""
+    if value is const:
+        return True
+    try:
+        return hash(value) == hash(const) and bool(value == const)
+    except Exception:  # noqa: BLE001 - unhashable, or an == that is no truth value
+        return False
+
+
 def _refs(x: Any) -> list[int]:
     if type(x) is _Ref:
         return [x.i]
@@ -75,7 +88,7 @@ class _Source:
         self.names: dict[str, Any] = {"np": np, "RETRACE": _RETRACE, "check": _check,
                                       "make": Tensor._make, "JitError": JitError,
                                       "DEVICE": device, "check_view": _dev.check_view,
-                                      "refs": sys.getrefcount}
+                                      "refs": sys.getrefcount, "same_key": _same_key}
         self.ids: dict[int, str] = {}
         self.keep: list = []  # the host objects named (their ids must stay unique)
 
@@ -122,7 +135,7 @@ class _Plan:
     function and returns the outputs (or ``_RETRACE`` when the state's arrays changed)."""
 
     def __init__(self, tr: _Trace, out_spec: Any, device: str = "cpu",
-                 graphs: bool = True) -> None:
+                 graphs: bool = True, guard: tuple | None = None) -> None:
         self.device = device
         self.first: Any = None  # the trace call's own result (set by the tracer)
         escaping = _escaping(tr)
@@ -135,6 +148,8 @@ class _Plan:
         folded: dict[int, Any] = {}
         recycled = _recycled(tr, read) if device == "cpu" else {}
         body = src.lines
+        if guard is not None:
+            body += _guard_lines(src, *guard)
         for s, pos in tr.inputs:
             body.append(f"s{s} = flat[{pos}].data")
         for s, t, kind, shape, dtype in tr.ext:
@@ -207,6 +222,34 @@ class _Plan:
             if graphs and segments:  # each run of calls between draws etc. as a CUDA graph
                 self.replay = _dev.GraphRunner(self.replay, src, tr, prologue, segments,
                                                grad_lines)
+
+
+def _guard_lines(src: _Source, key: tuple, modules: list, params: list) -> list[str]:
+    """Lines that return ``RETRACE`` unless a call matches the cache key this plan was traced
+    under (``_Jitted.__call__``'s: the arguments' shapes, dtypes, ``requires_grad`` and devices
+    or values, grad mode, the modules' ``training`` flags, which ``.grad`` are None), so the
+    last plan can be tried before the key is computed: the same test as the key's, a few local
+    reads instead of building and hashing a tuple (after a step's BLAS calls have pushed Python's
+    own working set out of the caches, that tuple costs as much as a dozen small NumPy calls)."""
+    _, grad_mode, args, training, no_grad = key
+    lines = [f"if len(flat) != {len(args)} or {src.name(_GradMode)}.enabled is not "
+             f"{grad_mode!r}: return RETRACE"]
+    tensor = src.name(Tensor, "Tensor")
+    for i, arg in enumerate(args):
+        if type(arg) is tuple and len(arg) == 5 and arg[0] is _TENSOR_KEY:
+            _, shape, dtype, requires_grad, device = arg
+            lines += [f"a = flat[{i}]",
+                      f"if not isinstance(a, {tensor}) or a._requires_grad is not "
+                      f"{requires_grad!r} or a._device != {device!r} or a.data.shape != "
+                      f"{shape!r} or a.data.dtype != {src.name(np.dtype(dtype))}: return RETRACE"]
+        else:  # a hashable value, equal as the key's dict compares it
+            lines.append(f"if not same_key(flat[{i}], {src.name(arg)}): return RETRACE")
+    flags = [f"{src.name(m, 'mod')}.training != {t!r}" for m, t in zip(modules, training)]
+    flags += [f"{src.name(p, 't')}.grad is {'not ' if none else ''}None"
+              for p, none in zip(params, no_grad)]
+    for k in range(0, len(flags), 8):  # (lines of a readable length)
+        lines.append(f"if {' or '.join(flags[k:k + 8])}: return RETRACE")
+    return lines
 
 
 def _index(device: str) -> int:

@@ -135,7 +135,8 @@ class CrossEntropy(Primitive):
         rows = xp.arange(x.shape[0])
         # the row maxima through argmax, which NumPy runs several times faster than a max over
         # a short last axis (a NaN is the argmax of its row, so it still spreads to the loss)
-        shifted = x - x[rows, x.argmax(axis=1)][:, None]
+        top = x[rows, x.argmax(axis=1)] if x.size else xp.zeros(x.shape[0], x.dtype)
+        shifted = x - top[:, None]
         e = xp.exp(shifted)
         total = array_sum(e, (1,), keepdims=True)
         loss = xp.log(total[:, 0]) - shifted[rows, target]

@@ -50,19 +50,28 @@ def array_sum(a, axes: tuple[int, ...], keepdims: bool = False):
     pairwise either). Elsewhere (long rows, where NumPy's pairwise sum is more accurate; other
     dtypes; CuPy) it is NumPy's own sum.
     """
-    if (type(a) is np.ndarray and a.dtype in _BLAS_FLOATS and a.size >= 1024 and axes
+    # (is_host, not type(a) is np.ndarray: tg.jit's traced arrays are a subclass, and on a GPU
+    # trace is_host says False, so the replay calls what the device would)
+    if (backend.is_host(a) and a.dtype in _BLAS_FLOATS and a.size >= 1024 and axes
             and len(axes) < a.ndim and a.flags.c_contiguous):
         k = len(axes)
         if axes == tuple(range(k)):  # the leading axes: ones @ (rows, rest)
             rest = a.shape[k:]
             rows = a.size // int(np.prod(rest))
             if rows >= 32:
-                out = np.ones(rows, a.dtype) @ a.reshape(rows, -1)
-                return out.reshape((1,) * k + rest if keepdims else rest)
+                out = np.ones(rows, a.dtype) @ (a if a.ndim == 2 else a.reshape(rows, -1))
+                return _shaped(out, (1,) * k + rest if keepdims else rest)
         elif axes == (a.ndim - 1,) and a.shape[-1] <= 128:  # a short last axis: (rest, n) @ ones
-            out = a.reshape(-1, a.shape[-1]) @ np.ones(a.shape[-1], a.dtype)
-            return out.reshape(a.shape[:-1] + (1,) * keepdims)
+            out = (a if a.ndim == 2 else a.reshape(-1, a.shape[-1])) @ np.ones(a.shape[-1],
+                                                                                 a.dtype)
+            return _shaped(out, a.shape[:-1] + (1,) * keepdims)
     return a.sum(axis=axes, keepdims=keepdims)
+
+
+def _shaped(a, shape: tuple[int, ...]):
+    # (no reshape when the shape is already right: the result stays its own array, which
+    # tg.jit can then write into again at the next step)
+    return a if a.shape == shape else a.reshape(shape)
 
 
 class Sum(Primitive):

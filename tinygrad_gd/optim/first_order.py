@@ -165,15 +165,16 @@ class SGD(_FirstOrder):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
 
     def _update_param(self, p, g, xp, group):
-        momentum, lr = group["momentum"], group["lr"]
-        d = self._with_weight_decay(p, g, xp, group["weight_decay"])
+        momentum, lr, wd = group["momentum"], group["lr"], group["weight_decay"]
+        d = g if wd == 0 else self._with_weight_decay(p, g, xp, wd)
         if momentum != 0:
             state = self.state.setdefault(p, {})
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                state["momentum_buffer"] = buf = Tensor._make(d.copy(), p.device)
+            kept = state.get("momentum_buffer")
+            if kept is None:
+                state["momentum_buffer"] = Tensor._make(d.copy(), p.device)
+                buf = state["momentum_buffer"].data
             else:
-                buf = buf.data
+                buf = kept.data
                 buf *= momentum
                 if group["dampening"] == 0:
                     buf += d
@@ -181,13 +182,12 @@ class SGD(_FirstOrder):
                     tmp = self._tmp(p)
                     xp.multiply(d, 1.0 - group["dampening"], out=tmp)
                     buf += tmp
-                buf = state["momentum_buffer"]
             if group["nesterov"]:
                 u = self._tmp(p)
-                xp.multiply(buf.data, momentum, out=u)
+                xp.multiply(buf, momentum, out=u)
                 u += d
             else:
-                u = buf.data
+                u = buf
         else:
             u = d
         step = self._tmp(p)
