@@ -52,8 +52,8 @@ def array_sum(a, axes: tuple[int, ...], keepdims: bool = False):
     """
     # (is_host, not type(a) is np.ndarray: tg.jit's traced arrays are a subclass, and on a GPU
     # trace is_host says False, so the replay calls what the device would)
-    if (backend.is_host(a) and a.dtype in _BLAS_FLOATS and a.size >= 1024 and axes
-            and len(axes) < a.ndim and a.flags.c_contiguous):
+    if (a.size >= 1024 and axes and len(axes) < a.ndim and backend.is_host(a)
+            and a.dtype in _BLAS_FLOATS and a.flags.c_contiguous):
         k = len(axes)
         if axes == tuple(range(k)):  # the leading axes: ones @ (rows, rest)
             rest = a.shape[k:]
