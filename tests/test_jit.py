@@ -33,12 +33,15 @@ def _cnn():
                          nn.Dropout(0.3), nn.Linear(32, 5))
 
 
-def _step_fn(model, opt):
-    """The training step of these tests: zero_grad, cross-entropy, backward, step."""
+def _step_fn(model, opt, clip=None):
+    """The training step of these tests: zero_grad, cross-entropy, backward (gradients clipped
+    to norm ``clip`` if given), step."""
     def step(x, y):
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         return loss
     return step
@@ -558,3 +561,27 @@ def test_gradients_are_written_over_only_when_nothing_else_holds_them():
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-6, err_msg=name)
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=0, atol=1e-6,
                                    err_msg=name)
+
+
+def test_gradient_clipping_inside_the_step_equals_eager(device):
+    # clip_grad_norm_ keeps its coefficient an array (no value read): the replay clips each
+    # step by that step's norm
+    data = _data((16, 20), 5)
+
+    def make_opt(params):
+        return optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)
+
+    runs = []
+    for use_jit in (False, True):
+        tg.manual_seed(0)
+        model = _mlp().to(device)
+        opt = make_opt(model.parameters())
+
+        step = _step_fn(model, opt, clip=0.5)
+        fn = tg.jit(step) if use_jit else step
+        losses = [fn(tg.tensor(data[0][i % 10], device=device),
+                     tg.tensor(data[1][i % 10], device=device)).item() for i in range(30)]
+        runs.append((losses, [p.numpy().copy() for p in model.parameters()]))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=0, atol=1e-6)
+    for a, b in zip(runs[1][1], runs[0][1]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)

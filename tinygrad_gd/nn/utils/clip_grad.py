@@ -72,8 +72,9 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     if not grads:
         return
     total = total_norm.data if isinstance(total_norm, Tensor) else total_norm
-    if backend.is_array(total) and not backend.is_host(total):
-        # on a GPU the coefficient stays there (minimum keeps a NaN, as below): no sync
+    if backend.is_array(total):
+        # the coefficient stays an array (minimum keeps a NaN, as torch's clamp): no value is
+        # read, so there is no sync on a GPU, and tg.jit replays it with each step's norm
         coef_d = backend.xp_of(total).minimum(max_norm / (total + 1e-6), 1.0)
         for g in grads:
             g.data = g.data * coef_d.astype(g.data.dtype)
