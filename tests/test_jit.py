@@ -585,3 +585,29 @@ def test_gradient_clipping_inside_the_step_equals_eager(device):
     np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=0, atol=1e-6)
     for a, b in zip(runs[1][1], runs[0][1]):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+def test_an_embedding_step_with_new_indices_each_call_equals_eager():
+    # the index range check reads one boolean, not the indices' min and max (which change with
+    # every batch: a trace would have to refuse them)
+    rng = np.random.default_rng(0)
+    batches = [(tg.tensor(rng.integers(0, 30, (8, 5))), tg.tensor(rng.integers(0, 4, 8)))
+               for _ in range(6)]
+    runs = []
+    for use_jit in (False, True):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Embedding(30, 8), nn.LayerNorm(8), nn.Flatten(),
+                              nn.Linear(40, 4))
+        opt = optim.AdamW(model.parameters(), lr=1e-2)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+            loss.backward()
+            opt.step()
+            return loss
+        fn = tg.jit(step, modules=[model], optimizers=[opt]) if use_jit else step
+        runs.append([fn(*batches[i % 6]).item() for i in range(18)])
+    np.testing.assert_allclose(runs[1], runs[0], rtol=0, atol=1e-6)
+    with pytest.raises(JitError, match="out of range"):
+        fn(tg.tensor(np.full((8, 5), 30)), batches[0][1])  # the guard names the likely cause

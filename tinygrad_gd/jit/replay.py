@@ -54,8 +54,9 @@ def _check(now: Any, value: Any, what: Any) -> None:
     if now != value and not (now != now and value != value):  # NaN equals NaN here
         name = getattr(what, "__name__", None) or type(what).__name__
         raise JitError(f"tg.jit: the traced step depends on a value ({name}) that is {value!r} "
-                       f"in the trace and {now!r} now (a branch on a NaN check, the size of a "
-                       "boolean mask...); run it eagerly")
+                       f"in the trace and {now!r} now (a label or index out of range, a branch "
+                       "on a NaN check, the size of a boolean mask...); run it eagerly (which "
+                       "names the problem) or keep that value fixed")
 
 
 def _same_key(value: Any, const: Any) -> bool:

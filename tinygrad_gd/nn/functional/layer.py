@@ -232,8 +232,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
         raise ValueError(f"embedding: expected weight (num_embeddings, dim), got "
                          f"{tuple(weight.shape)}")
     n = weight.shape[0]
-    lo, hi = backend.min_max(idx) if idx.size else (0, 0)  # on a GPU: one sync
-    if lo < 0 or hi >= n:
+    # one boolean read (on a GPU: one sync); not the min and max as numbers, which change with
+    # every batch (tg.jit would have to refuse the step), only for the message
+    if idx.size and bool((idx.max() >= n) | (idx.min() < 0) if idx.dtype.kind == "i"
+                         else idx.max() >= n):
+        lo, hi = backend.min_max(idx)
         raise IndexError(f"embedding: index out of range: indices must be in [0, {n}), got "
                          f"values from {lo} to {hi}")
     if padding_idx is not None:
@@ -277,14 +280,16 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if idx.dtype != np.int64:
         raise TypeError(f"one_hot is only applicable to index tensors of dtype int64, got "
                         f"{idx.dtype}")
-    if idx.size and int(idx.min()) < 0:
+    # booleans, not the min and max as numbers (they change with every batch: tg.jit would
+    # have to refuse a step that reads them), except where the number of classes is inferred
+    if idx.size and bool(idx.min() < 0):
         raise ValueError("one_hot: class values must be non-negative")
     if num_classes == -1:
         if not idx.size:
             raise ValueError("one_hot: can not infer the number of classes from an empty "
                              "tensor; pass num_classes")
         num_classes = int(idx.max()) + 1
-    elif idx.size and int(idx.max()) >= num_classes:
+    elif idx.size and bool(idx.max() >= num_classes):
         raise ValueError(f"one_hot: class values must be smaller than num_classes "
                          f"({num_classes}), got {int(idx.max())}")
     out = (idx[..., None] == xp.arange(num_classes)).astype(xp.int64)
