@@ -611,3 +611,25 @@ def test_an_embedding_step_with_new_indices_each_call_equals_eager():
     np.testing.assert_allclose(runs[1], runs[0], rtol=0, atol=1e-6)
     with pytest.raises(JitError, match="out of range"):
         fn(tg.tensor(np.full((8, 5), 30)), batches[0][1])  # the guard names the likely cause
+
+
+def test_gather_with_new_indices_each_call_equals_eager():
+    # a policy-gradient style loss: log-probabilities picked by gather at each step's actions
+    rng = np.random.default_rng(1)
+    batches = [(tg.tensor(rng.standard_normal((8, 5)).astype(np.float32)),
+                tg.tensor(rng.integers(0, 4, 8))) for _ in range(5)]
+    runs = []
+    for use_jit in (False, True):
+        tg.manual_seed(0)
+        w = tg.randn(5, 4, requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x, actions, w=w, opt=opt):
+            opt.zero_grad()
+            loss = -(x @ w).log_softmax(1).gather(1, actions[:, None]).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        fn = tg.jit(step, optimizers=[opt]) if use_jit else step
+        runs.append([fn(*batches[i % 5]).item() for i in range(15)] + w.numpy().ravel().tolist())
+    np.testing.assert_allclose(runs[1], runs[0], rtol=0, atol=1e-6)

@@ -63,14 +63,17 @@ def in_range(arr: Any, size: int, op: str, dim: int, negative: bool = False) -> 
     only where torch wraps them, as in ``take``)."""
     if arr.size == 0:
         return arr
-    lo, hi = backend.min_max(arr)  # one sync on a GPU
     low = -size if negative else 0
-    if lo < low or hi >= size:
+    # one boolean read (one sync on a GPU); the min and max as numbers only for the message
+    # (they change with every batch: tg.jit would have to refuse a step that read them)
+    below = (arr.min() < low) if arr.dtype.kind == "i" else False
+    if bool(below | (arr.max() >= size)):
+        lo, hi = backend.min_max(arr)
         bad = lo if lo < low else hi
         hint = " (negative indices are not accepted here)" if bad < 0 and not negative else ""
         raise IndexError(f"{op}: index {bad} is out of range for dimension {dim} of size "
                          f"{size}{hint}")
-    if negative and lo < 0:
+    if negative and arr.dtype.kind == "i":
         arr = backend.xp_of(arr).where(arr < 0, arr + size, arr)
     return arr
 
