@@ -633,3 +633,31 @@ def test_gather_with_new_indices_each_call_equals_eager():
         fn = tg.jit(step, optimizers=[opt]) if use_jit else step
         runs.append([fn(*batches[i % 5]).item() for i in range(15)] + w.numpy().ravel().tolist())
     np.testing.assert_allclose(runs[1], runs[0], rtol=0, atol=1e-6)
+
+
+def test_batchnorm_cumulative_average_replays():
+    # momentum=None averages over num_batches_tracked, a count that changes with every step:
+    # it stays a tensor (read as a number it would be a guard that fails at the next call)
+    rng = np.random.default_rng(2)
+    xs = [tg.tensor(rng.standard_normal((8, 3)).astype(np.float32)) for _ in range(5)]
+    stats = []
+    for use_jit in (False, True):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3, momentum=None))
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, model=model, opt=opt):
+            opt.zero_grad()
+            loss = model(x).pow(2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        fn = tg.jit(step, modules=[model], optimizers=[opt]) if use_jit else step
+        for i in range(10):
+            fn(xs[i % 5])
+        bn = model[1]
+        stats.append([bn.running_mean.numpy().copy(), bn.running_var.numpy().copy(),
+                      bn.num_batches_tracked.item()])
+    for a, b in zip(stats[1][:2], stats[0][:2]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    assert stats[1][2] == stats[0][2] == 10

@@ -29,7 +29,7 @@ def _standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, 
     return centered * (var + eps) ** -0.5, mean, var
 
 
-def _update_running(running: Tensor, batch: Tensor, momentum: float) -> None:
+def _update_running(running: Tensor, batch: Tensor, momentum: float | Tensor) -> None:
     running.mul_(1.0 - momentum).add_(batch.detach() * momentum)
 
 
@@ -74,7 +74,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None,  # noqa: A002
                 if m is None:
                     if num_batches_tracked is None:
                         raise ValueError("batch_norm: momentum=None needs num_batches_tracked")
-                    m = 1.0 / float(num_batches_tracked.item())
+                    # a 0-d tensor, not a float read from it: the count changes with every
+                    # step, and tg.jit would have to refuse a step that read it
+                    m = 1.0 / num_batches_tracked.to(running_mean.dtype)
                 _update_running(running_mean, mean.reshape(-1), m)
                 _update_running(running_var, var.reshape(-1) * (count / (count - 1)), m)
     else:
