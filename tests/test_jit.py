@@ -661,3 +661,30 @@ def test_batchnorm_cumulative_average_replays():
     for a, b in zip(stats[1][:2], stats[0][:2]):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     assert stats[1][2] == stats[0][2] == 10
+
+
+def test_class_weights_and_ignored_labels_replay():
+    # the weighted mean's denominator and the ignored-label mask stay arrays: both change from
+    # batch to batch (here label 0 is ignored, and only every other batch holds it)
+    rng = np.random.default_rng(3)
+    batches = []
+    for i in range(6):
+        y = rng.integers(1, 4, 8)
+        y[:3] = 0 if i % 2 else y[:3]
+        batches.append((tg.tensor(rng.standard_normal((8, 5)).astype(np.float32)), tg.tensor(y)))
+    weight = tg.tensor([1.0, 2.0, 0.5, 3.0])
+    runs = []
+    for use_jit in (False, True):
+        tg.manual_seed(0)
+        model = nn.Linear(5, 4)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y, weight=weight, ignore_index=0)
+            loss.backward()
+            opt.step()
+            return loss
+        fn = tg.jit(step, modules=[model], optimizers=[opt]) if use_jit else step
+        runs.append([fn(*batches[i % 6]).item() for i in range(12)])
+    np.testing.assert_allclose(runs[1], runs[0], rtol=0, atol=1e-6)

@@ -82,7 +82,9 @@ def _class_rows(input: Tensor, target: Tensor, name: str,  # noqa: A002
     in_range = on_device or not labels.size or not bool(labels.view(np.uint64).max() >= k)
     if not on_device and ignore_index is not None and not (in_range and not 0 <= ignore_index < k):
         ignored = labels == ignore_index
-        if bool(ignored.any()):
+        # an ignored class index is masked without asking whether this batch holds it (a value
+        # that changes from batch to batch: tg.jit would have to refuse the step)
+        if 0 <= ignore_index < k or bool(ignored.any()):
             keep = ~ignored
             labels = backend.xp_of(labels).where(ignored, 0, labels)
     if not in_range and labels.size and bool(((labels < 0) | (labels >= k)).any()):
@@ -127,18 +129,15 @@ def _weighted(loss: Tensor, rows: Tensor, labels: Tensor, keep: Any, weight: Ten
     if smooth is not None:
         loss = loss * (1.0 - label_smoothing) + smooth * label_smoothing * rows._const(
             keep.astype(rows.dtype) if keep is not None else xp.ones_like(w))
-    if reduction == "mean" and not backend.checks_values(w):
-        # no sync on a GPU: the same 0 / 0 -> NaN with a zero gradient, decided on the device
+    if reduction == "mean":
+        # the summed weights stay an array (no sync on a GPU; nothing tg.jit must refuse as a
+        # value that changes with every batch); every label ignored is torch's 0 / 0 -> NaN,
+        # with a zero gradient
         total = w.sum()
         empty = total == 0
         inv = xp.where(empty, 0.0, 1.0 / xp.where(empty, 1.0, total)).astype(rows.dtype)
         nan = xp.where(empty, xp.nan, 0.0).astype(rows.dtype)
         return loss.sum() * rows._const(inv) + rows._const(nan)
-    if reduction == "mean":
-        total = float(w.sum())
-        if total == 0.0:  # every label ignored: torch's 0 / 0, with a zero gradient
-            return loss.sum() * 0.0 + float("nan")
-        return loss.sum() * (1.0 / total)
     return _reduce(loss.reshape(shape), reduction, name)
 
 
