@@ -71,9 +71,13 @@ Guards and limits
   when a recorded call, an output or a ``.grad`` uses it; a Python value computed from traced
   arrays (``np.allclose(x.data, 0)``) is a guard. One hole is left: such an untracked view
   *copied* by an ndarray method into fresh memory before use cannot be told from a constant.
-- State the search does not reach is not tracked: a tensor reached only through a helper
-  function, or deeper than a container inside a container, is a constant of the trace (on the
-  CPU a change to it between calls is not seen; on a GPU the trace refuses it). Pass modules and
+- State the search does not reach is not tracked. The search follows the user's functions
+  the step reaches (closures, defaults, the globals they name) three functions deep, and
+  containers two levels deep; a tensor reached only past that, or through a callable object or
+  a ``functools.partial``, is a constant of the trace. On the CPU a change to it between calls
+  is then not seen, and raw-array code that indexes it with traced values (``w.data[idx]``)
+  computes the result once: stale at later replays (the library's own code uses ``take`` there,
+  which the trace records). On a GPU the trace refuses such a tensor. Pass modules and
   optimizers reached another way as ``modules=``/``optimizers=``, and such tensors as arguments.
 - One device per step: inputs and state on several devices raise ``JitError``. On a GPU, a
   tensor the step creates on the GPU itself (``device="cuda"`` written out, rather than
@@ -101,6 +105,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import types
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -117,6 +122,9 @@ from .replay import _RETRACE, _TENSOR_KEY, _out_spec, _Plan
 from .tracer import _ACTIVE, _ALLOCATORS, JitError, _draw, _real_generator, _Trace, _Traced
 
 __all__ = ["jit", "JitError"]
+
+# functions of these packages are not searched for state (their globals are the library's)
+_LIBRARIES = ("tinygrad_gd", "numpy", "cupy", "torch")
 
 
 # ------------------------------------------------------------------------- tracing hooks
@@ -274,17 +282,26 @@ class _Patches:
 # ---------------------------------------------------------------------------- the decorator
 def _discover(fn: Any, extra: list) -> tuple[list, list]:
     """The Modules, Optimizers and Tensors a function reaches: its closure, the globals it
-    names, its ``self``, one level into containers and plain objects; plus ``extra``. Their
-    tensors are the step's state (bound at each replay, never folded as constants: a tensor the
-    function closes over may change between calls)."""
+    names, its ``self``, one level into containers and plain objects, and the same of the
+    user's functions it reaches so (a ``loss_fn`` closing over class weights), three functions
+    deep; plus ``extra``. Their tensors are the step's state (bound at each replay, never folded
+    as constants: a tensor the function closes over may change between calls, and a constant
+    indexed by traced values would be computed once: ``weight[labels]`` on an array the tracer
+    does not see is a NumPy call it cannot record)."""
     from ..nn.module import Module
 
     seen: dict[int, Any] = {}
+    functions: set = set()
 
     def visit(obj: Any, depth: int) -> None:
         if id(obj) in seen or obj is None:
             return
-        if isinstance(obj, (Module, _optimizer.Optimizer, Tensor)):
+        if isinstance(obj, types.FunctionType) and id(obj) not in functions \
+                and not (obj.__module__ or "").startswith(_LIBRARIES) and len(functions) < 64:
+            functions.add(id(obj))
+            if depth > 0:
+                reach(obj, depth - 1)
+        elif isinstance(obj, (Module, _optimizer.Optimizer, Tensor)):
             seen[id(obj)] = obj
         elif depth > 0 and isinstance(obj, (list, tuple)):
             for v in obj:
@@ -304,18 +321,29 @@ def _discover(fn: Any, extra: list) -> tuple[list, list]:
                 found |= names(c)
         return found
 
+    def reach(target: Any, calls: int) -> None:
+        """Visit what ``target`` closes over, its defaults and the globals it names; ``calls``:
+        how many functions deeper the user's functions it reaches are followed."""
+        for cell in getattr(target, "__closure__", None) or ():
+            try:
+                visit_fn(cell.cell_contents, calls)
+            except ValueError:  # an empty cell
+                pass
+        for value in (getattr(target, "__defaults__", None) or ()) + tuple(
+                (getattr(target, "__kwdefaults__", None) or {}).values()):
+            visit_fn(value, calls)
+        glob = getattr(target, "__globals__", {})
+        if hasattr(target, "__code__"):
+            for name in names(target.__code__):
+                if name in glob:
+                    visit_fn(glob[name], calls)
+
+    def visit_fn(obj: Any, calls: int) -> None:
+        visit(obj, calls if isinstance(obj, types.FunctionType) else 2)
+
     target = getattr(fn, "__func__", fn)
     visit(getattr(fn, "__self__", None), 2)
-    for cell in getattr(target, "__closure__", None) or ():
-        try:
-            visit(cell.cell_contents, 2)
-        except ValueError:  # an empty cell
-            pass
-    glob = getattr(target, "__globals__", {})
-    if hasattr(target, "__code__"):
-        for name in names(target.__code__):
-            if name in glob:
-                visit(glob[name], 2)
+    reach(target, 3)
     for obj in extra:
         visit(obj, 2)
     modules, params, ids = [], [], set()

@@ -120,7 +120,9 @@ def _weighted(loss: Tensor, rows: Tensor, labels: Tensor, keep: Any, weight: Ten
         if tuple(weight.shape) != (k,):
             raise ValueError(f"{name}: weight must have one entry per class, shape ({k},), got "
                              f"{tuple(weight.shape)}")
-        w = weight.data.astype(rows.dtype, copy=False)[labels.data]
+        # take, not indexing: a function call on the labels, which tg.jit records even when
+        # the weights are an array it never saw (an index into such an array it cannot see)
+        w = xp.take(weight.data.astype(rows.dtype, copy=False), labels.data)
     else:
         w = xp.ones(labels.shape, dtype=rows.dtype)
     if keep is not None:
@@ -324,7 +326,8 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
         if tuple(weight.shape) != (k,):
             raise ValueError(f"multi_margin_loss: weight must have one entry per class, shape "
                              f"({k},), got {tuple(weight.shape)}")
-        others = others * weight.data.astype(rows.dtype, copy=False)[labels.data][:, None]
+        others = others * xp.take(weight.data.astype(rows.dtype, copy=False),  # (as above)
+                                  labels.data)[:, None]
     loss = (hinge * rows._const(others)).sum(axis=1) * (1.0 / k)
     return _reduce(loss.reshape(shape), reduction, "multi_margin_loss")
 
