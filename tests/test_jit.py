@@ -342,6 +342,31 @@ def test_state_behind_a_helper_function_is_found():
     np.testing.assert_allclose(*zip(*calls), rtol=1e-6)
 
 
+def test_class_weights_the_search_does_not_reach_are_still_picked_per_batch():
+    # behind a callable object the weights are a constant of the trace; the library picks
+    # them with a call the trace records (an index into an array it never saw, it could not)
+    class Weights:
+        def __init__(self):
+            self.w = tg.tensor(np.linspace(0.5, 2.0, 70).astype(np.float32))
+
+        def __call__(self):
+            return self.w
+    weights = Weights()
+
+    @tg.jit
+    def f(x, y):
+        return (F.cross_entropy(x, y, weight=weights())
+                + F.multi_margin_loss(x, y, weight=weights()))
+
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        x = tg.tensor(rng.standard_normal((6, 70)).astype(np.float32))
+        y = tg.tensor(rng.integers(0, 70, 6))
+        eager = F.cross_entropy(x, y, weight=weights()) + F.multi_margin_loss(x, y,
+                                                                             weight=weights())
+        np.testing.assert_allclose(f(x, y).item(), eager.item(), rtol=1e-6)
+
+
 @pytest.mark.parametrize("graphs", [True, False], ids=["graph", "no-graph"])
 def test_gpu_replay_launches_a_cuda_graph_and_follows_new_state(device, graphs):
     """On a GPU the forward and backward passes are one CUDA graph from the second replay on

@@ -76,9 +76,10 @@ Guards and limits
   containers two levels deep; a tensor reached only past that, or through a callable object or
   a ``functools.partial``, is a constant of the trace. On the CPU a change to it between calls
   is then not seen, and raw-array code that indexes it with traced values (``w.data[idx]``)
-  computes the result once: stale at later replays (the library's own code uses ``take`` there,
-  which the trace records). On a GPU the trace refuses such a tensor. Pass modules and
-  optimizers reached another way as ``modules=``/``optimizers=``, and such tensors as arguments.
+  computes the result once: stale at later replays (the library's own code uses
+  ``take_along_axis`` there, a call the trace records). On a GPU the trace refuses such a
+  tensor. Pass modules and optimizers reached another way as ``modules=``/``optimizers=``, and
+  such tensors as arguments.
 - One device per step: inputs and state on several devices raise ``JitError``. On a GPU, a
   tensor the step creates on the GPU itself (``device="cuda"`` written out, rather than
   ``device=x.device``) meets the dry run's host copies and fails as a device mismatch. The dry

@@ -120,9 +120,9 @@ def _weighted(loss: Tensor, rows: Tensor, labels: Tensor, keep: Any, weight: Ten
         if tuple(weight.shape) != (k,):
             raise ValueError(f"{name}: weight must have one entry per class, shape ({k},), got "
                              f"{tuple(weight.shape)}")
-        # take, not indexing: a function call on the labels, which tg.jit records even when
-        # the weights are an array it never saw (an index into such an array it cannot see)
-        w = xp.take(weight.data.astype(rows.dtype, copy=False), labels.data)
+        # take_along_axis, not indexing: a function of the labels, which tg.jit records even
+        # when the weights are an array it never saw (an index into such an array it cannot)
+        w = xp.take_along_axis(weight.data.astype(rows.dtype, copy=False), labels.data, 0)
     else:
         w = xp.ones(labels.shape, dtype=rows.dtype)
     if keep is not None:
@@ -326,8 +326,8 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
         if tuple(weight.shape) != (k,):
             raise ValueError(f"multi_margin_loss: weight must have one entry per class, shape "
                              f"({k},), got {tuple(weight.shape)}")
-        others = others * xp.take(weight.data.astype(rows.dtype, copy=False),  # (as above)
-                                  labels.data)[:, None]
+        others = others * xp.take_along_axis(  # (as above)
+            weight.data.astype(rows.dtype, copy=False), labels.data, 0)[:, None]
     loss = (hinge * rows._const(others)).sum(axis=1) * (1.0 / k)
     return _reduce(loss.reshape(shape), reduction, "multi_margin_loss")
 
