@@ -140,3 +140,44 @@ def test_class_weights_and_ignored_labels_replay():
     assert_same(eager_and_jitted(
         make, batches, 12,
         loss_fn=lambda out, y: F.cross_entropy(out, y, weight=weight, ignore_index=0)))
+
+
+def test_a_tensor_the_search_misses_is_state_from_its_first_read():
+    # behind a callable object the search does not look; on the CPU the tensor still becomes
+    # state when the step first reads it, so indexing it with each call's indices (a NumPy call
+    # on an array the tracer would never see) and changes to it between calls are replayed
+    class Table:
+        def __init__(self):
+            self.t = tg.tensor(np.linspace(0.5, 2.0, 5).astype(np.float32))
+
+        def __call__(self):
+            return self.t
+    table = Table()
+
+    @tg.jit
+    def f(x, idx):
+        return (x * table()[idx]).sum() + table().gather(0, idx).sum()
+
+    rng = np.random.default_rng(4)
+    for i in range(5):
+        x = tg.tensor(rng.standard_normal(6).astype(np.float32))
+        idx = tg.tensor(rng.integers(0, 5, 6))
+        eager = (x * table()[idx]).sum() + table().gather(0, idx).sum()
+        np.testing.assert_allclose(f(x, idx).item(), eager.item(), rtol=1e-6)
+        if i == 2:
+            table.t.mul_(2.0)
+    assert f.traces == 1 and type(tg.Tensor.__dict__["data"]).__name__ == "member_descriptor"
+
+
+def test_a_tensor_the_step_makes_stays_its_own():
+    # a tensor made during the trace is not state: a step that makes one and changes it in
+    # place starts from a fresh one at every call, as eagerly
+    @tg.jit
+    def f(x):
+        idx = tg.arange(3)
+        idx += 1
+        return x[idx].sum()
+
+    for i in range(4):
+        x = tg.tensor(np.arange(5.0) * (i + 1))
+        assert f(x).item() == x[tg.arange(3) + 1].sum().item() == 6.0 * (i + 1)

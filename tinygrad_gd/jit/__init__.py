@@ -71,15 +71,12 @@ Guards and limits
   when a recorded call, an output or a ``.grad`` uses it; a Python value computed from traced
   arrays (``np.allclose(x.data, 0)``) is a guard. One hole is left: such an untracked view
   *copied* by an ndarray method into fresh memory before use cannot be told from a constant.
-- State the search does not reach is not tracked. The search follows the user's functions
-  the step reaches (closures, defaults, the globals they name) three functions deep, and
-  containers two levels deep; a tensor reached only past that, or through a callable object or
-  a ``functools.partial``, is a constant of the trace. On the CPU a change to it between calls
-  is then not seen, and raw-array code that indexes it with traced values (``w.data[idx]``)
-  computes the result once: stale at later replays (the library's own code uses
-  ``take_along_axis`` there, a call the trace records). On a GPU the trace refuses such a
-  tensor. Pass modules and optimizers reached another way as ``modules=``/``optimizers=``, and
-  such tensors as arguments.
+- The state search follows the user's functions the step reaches (closures, defaults, the
+  globals they name) three functions deep, and containers two levels deep. On the CPU a tensor
+  it does not reach still becomes state when the step first reads it (``Tensor.data`` is a
+  property while the function is traced; ``_Missed``). On a GPU the trace refuses such a
+  tensor (it meets the dry run's host copies); pass modules and optimizers reached another way
+  as ``modules=``/``optimizers=``, and such tensors as arguments.
 - One device per step: inputs and state on several devices raise ``JitError``. On a GPU, a
   tensor the step creates on the GPU itself (``device="cuda"`` written out, rather than
   ``device=x.device``) meets the dry run's host copies and fails as a device mismatch. The dry
@@ -477,6 +474,7 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
             tr.ext.append((s, p, kind, t.data.shape, t.data.dtype))
             swap(t, s)
     patches = _Patches(tr)
+    found = None if tr.dry else _Missed(tr, swap, swapped)
     if tr.dry:  # what the dry run must leave as it found: the gradients, the CPU's draws
         for p in params:
             patches.grads_before.setdefault(id(p), (p, p.grad))
@@ -485,7 +483,11 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
     try:
         with patches:
             try:
-                result = fn(*args, **kwargs)
+                if found is not None:
+                    with found:
+                        result = fn(*args, **kwargs)
+                else:
+                    result = fn(*args, **kwargs)
             except RuntimeError as exc:
                 if tr.dry and "one device" in str(exc):
                     raise JitError(
@@ -525,6 +527,54 @@ def _trace(fn: Callable, args: tuple, kwargs: dict, flat: list, params: list,
     plan = _Plan(tr, spec, device, graphs, guard)
     plan.first = out
     return plan
+
+
+class _Missed:
+    """While the traced function runs on the CPU: a tensor that existed before the trace, that
+    the state search did not find, becomes state when the step first reads its ``.data``
+    (``Tensor.data`` is a property for that long). Else it would be a constant of the trace,
+    and an index into it with traced values (``t[idx]``), a NumPy call on an array the tracer
+    never saw, would be computed once and replayed stale.
+
+    Tensors made during the trace (``Tensor._make`` and ``Tensor.__init__`` note them) are not
+    affected: a constant ``tg.arange`` the step makes stays the step's own. A tensor that
+    existed before keeps its id throughout, so no new one can be taken for it."""
+
+    def __init__(self, tr: _Trace, swap: Callable, swapped: set) -> None:
+        self.tr, self.swap, self.swapped = tr, swap, swapped
+        self.saved = {name: Tensor.__dict__[name] for name in ("data", "_make", "__init__")}
+
+    def __enter__(self) -> None:
+        tr, swap, swapped = self.tr, self.swap, self.swapped
+        slot, make, init = (self.saved[k] for k in ("data", "_make", "__init__"))
+        made: set = set()
+
+        def read(t: Tensor) -> Any:
+            d = slot.__get__(t, Tensor)
+            if type(d) is np.ndarray and id(t) not in made and id(t) not in swapped and \
+                    not tr.quiet:
+                swapped.add(id(t))
+                s = tr.new_slot()
+                tr.ext.append((s, t, "data", d.shape, d.dtype))
+                swap(t, s)
+                return slot.__get__(t, Tensor)
+            return d
+
+        def new(cls: type, *args: Any, **kwargs: Any) -> Tensor:
+            t = make.__func__(cls, *args, **kwargs)
+            made.add(id(t))
+            return t
+
+        def construct(t: Tensor, *args: Any, **kwargs: Any) -> None:
+            made.add(id(t))
+            init(t, *args, **kwargs)
+        Tensor._make = classmethod(new)
+        Tensor.__init__ = construct
+        Tensor.data = property(read, slot.__set__)
+
+    def __exit__(self, *exc: Any) -> None:
+        for name, value in self.saved.items():
+            setattr(Tensor, name, value)
 
 
 def _restore(entries: list) -> list:
