@@ -295,11 +295,11 @@ def test_gpu_state_the_trace_did_not_find_is_a_clear_error(device):
         pytest.skip("a GPU step's trace")
     # reached only through a callable object's method: not searched, so not found (a plain
     # function of the user's is searched: see test_state_behind_a_helper_function_is_found)
-    _HIDDEN["w"] = tg.ones(3, device=device)
+    lookup = jc.Hidden(tg.ones(3, device=device))
 
     @tg.jit
     def f(x):
-        return (x * _lookup()).sum()
+        return (x * lookup()).sum()
 
     with pytest.raises(JitError, match="modules=/optimizers="):
         f(tg.ones(3, device=device))
@@ -308,12 +308,6 @@ def test_gpu_state_the_trace_did_not_find_is_a_clear_error(device):
 _HIDDEN: dict = {}
 
 
-class _Lookup:
-    def __call__(self):
-        return _HIDDEN["w"]
-
-
-_lookup = _Lookup()
 
 
 def _weights():
@@ -345,13 +339,7 @@ def test_state_behind_a_helper_function_is_found():
 def test_class_weights_the_search_does_not_reach_are_still_picked_per_batch():
     # behind a callable object the weights are a constant of the trace; the library picks
     # them with a call the trace records (an index into an array it never saw, it could not)
-    class Weights:
-        def __init__(self):
-            self.w = tg.tensor(np.linspace(0.5, 2.0, 70).astype(np.float32))
-
-        def __call__(self):
-            return self.w
-    weights = Weights()
+    weights = jc.Hidden(tg.tensor(np.linspace(0.5, 2.0, 70).astype(np.float32)))
 
     @tg.jit
     def f(x, y):

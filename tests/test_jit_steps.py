@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 import pytest
-from jit_cases import assert_same, data, eager_and_jitted, mlp, step_fn
+from jit_cases import Hidden, assert_same, data, eager_and_jitted, mlp, step_fn
 
 import tinygrad_gd as tg
 from tinygrad_gd import nn, optim
@@ -146,13 +146,7 @@ def test_a_tensor_the_search_misses_is_state_from_its_first_read():
     # behind a callable object the search does not look; on the CPU the tensor still becomes
     # state when the step first reads it, so indexing it with each call's indices (a NumPy call
     # on an array the tracer would never see) and changes to it between calls are replayed
-    class Table:
-        def __init__(self):
-            self.t = tg.tensor(np.linspace(0.5, 2.0, 5).astype(np.float32))
-
-        def __call__(self):
-            return self.t
-    table = Table()
+    table = Hidden(tg.tensor(np.linspace(0.5, 2.0, 5).astype(np.float32)))
 
     @tg.jit
     def f(x, idx):
@@ -165,7 +159,7 @@ def test_a_tensor_the_search_misses_is_state_from_its_first_read():
         eager = (x * table()[idx]).sum() + table().gather(0, idx).sum()
         np.testing.assert_allclose(f(x, idx).item(), eager.item(), rtol=1e-6)
         if i == 2:
-            table.t.mul_(2.0)
+            table.tensor.mul_(2.0)
     assert f.traces == 1 and type(tg.Tensor.__dict__["data"]).__name__ == "member_descriptor"
 
 
