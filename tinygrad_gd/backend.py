@@ -311,6 +311,15 @@ def min_max(array: Array) -> tuple[Any, Any]:
     return both[0].item(), both[1].item()
 
 
+def outside(array: Array, low: int, high: int) -> bool:
+    """Whether any element of a non-empty integer array lies outside ``[low, high)``: one
+    boolean read (on a GPU one sync). Not the min and max as numbers (``min_max`` is for the
+    error message): they change with every batch, and ``tg.jit`` would have to refuse a step
+    that read them, where it guards this boolean."""
+    below = array.min() < low if array.dtype.kind == "i" or low > 0 else False
+    return bool(below | (array.max() >= high))
+
+
 def scatter_add(target: Array, index: Any, values: Array) -> None:
     """``target[index] += values`` where repeated indices accumulate (unbuffered)."""
     if isinstance(target, np.ndarray):

@@ -64,10 +64,7 @@ def in_range(arr: Any, size: int, op: str, dim: int, negative: bool = False) -> 
     if arr.size == 0:
         return arr
     low = -size if negative else 0
-    # one boolean read (one sync on a GPU); the min and max as numbers only for the message
-    # (they change with every batch: tg.jit would have to refuse a step that read them)
-    below = (arr.min() < low) if arr.dtype.kind == "i" else False
-    if bool(below | (arr.max() >= size)):
+    if backend.outside(arr, low, size):
         lo, hi = backend.min_max(arr)
         bad = lo if lo < low else hi
         hint = " (negative indices are not accepted here)" if bad < 0 and not negative else ""

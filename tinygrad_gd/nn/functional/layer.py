@@ -232,10 +232,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
         raise ValueError(f"embedding: expected weight (num_embeddings, dim), got "
                          f"{tuple(weight.shape)}")
     n = weight.shape[0]
-    # one boolean read (on a GPU: one sync); not the min and max as numbers, which change with
-    # every batch (tg.jit would have to refuse the step), only for the message
-    if idx.size and bool((idx.max() >= n) | (idx.min() < 0) if idx.dtype.kind == "i"
-                         else idx.max() >= n):
+    if idx.size and backend.outside(idx, 0, n):
         lo, hi = backend.min_max(idx)
         raise IndexError(f"embedding: index out of range: indices must be in [0, {n}), got "
                          f"values from {lo} to {hi}")

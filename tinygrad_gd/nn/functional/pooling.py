@@ -239,7 +239,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any,  # noqa: A002
         size = tuple(int(v) for v in tuple(output_size)[-2:])
     idx = indices.data
     xp = backend.xp_of(idx)
-    if idx.size and bool((idx.min() < 0) | (idx.max() >= size[0] * size[1])):  # one boolean
+    if idx.size and backend.outside(idx, 0, size[0] * size[1]):
         raise ValueError(f"max_unpool2d: indices out of range for the output size {size}")
     index = (xp.arange(n).reshape(n, 1, 1, 1), xp.arange(c).reshape(1, c, 1, 1), idx)
     out = C.Unpool.apply(input, shape=(n, c, size[0] * size[1]), index=index)
