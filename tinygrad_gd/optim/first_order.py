@@ -165,8 +165,8 @@ class SGD(_FirstOrder):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening")
 
     def _update_param(self, p, g, xp, group):
-        momentum, lr, wd = group["momentum"], group["lr"], group["weight_decay"]
-        d = g if wd == 0 else self._with_weight_decay(p, g, xp, wd)
+        momentum, lr = group["momentum"], group["lr"]
+        d = self._with_weight_decay(p, g, xp, group["weight_decay"])
         if momentum != 0:
             state = self.state.setdefault(p, {})
             kept = state.get("momentum_buffer")
