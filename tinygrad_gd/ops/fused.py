@@ -155,11 +155,34 @@ class CrossEntropy(Primitive):
         return delta * g.reshape(-1, 1), None
 
 
-class CEGrad(Primitive):
-    """``softmax(x) - onehot`` of logits ``x``, handed in precomputed; its gradient is the softmax
-    Jacobian-vector product ``p * (v - sum(v * p))``."""
+class CrossEntropyMean(CrossEntropy):
+    """The mean of ``CrossEntropy``'s row losses over ``M > 0`` rows, as one node: a classifier's
+    training loss. Fused because the mean's own two nodes (a sum and a division) cost more than
+    the rest of the loss at a training step's sizes, and their backward pass three more
+    operations; here the gradient is ``(softmax - onehot) / M`` times the output's gradient."""
 
-    def forward(self, x, delta):
+    def forward(self, x, target):
+        loss = super().forward(x, target)
+        m = x.shape[0]
+        self.delta /= m
+        # divided (not times 1/M), as mean's rounding
+        return backend.xp_of(x).asarray(loss.sum() / m, dtype=x.dtype)
+
+    def jvp(self, ta, *rest):
+        delta = CEGrad.apply(self.inputs[0], delta=self.delta, scale=1.0 / self.inputs[0].shape[0])
+        return Sum.apply(delta * ta, axes=(0, 1), keepdims=False)
+
+    def backward(self, g):
+        delta = CEGrad.apply(self.inputs[0], delta=self.delta, scale=1.0 / self.inputs[0].shape[0])
+        return delta * g, None
+
+
+class CEGrad(Primitive):
+    """``scale * (softmax(x) - onehot)`` of logits ``x``, handed in precomputed; its gradient is
+    the softmax Jacobian-vector product ``scale * p * (v - sum(v * p))``."""
+
+    def forward(self, x, delta, scale=1.0):
+        self.scale = scale
         return delta
 
     def jvp(self, ta, *rest):
@@ -167,4 +190,5 @@ class CEGrad(Primitive):
 
     def backward(self, v):
         p = self.inputs[0].softmax(axis=1)
-        return p * (v - (v * p).sum(axis=1, keepdims=True))
+        jv = p * (v - (v * p).sum(axis=1, keepdims=True))
+        return jv if self.scale == 1.0 else jv * self.scale

@@ -15,7 +15,7 @@ import numpy as np
 from ... import backend
 from ...autograd import forward_ad as fw
 from ...autograd.engine import Primitive
-from ...ops.fused import CrossEntropy
+from ...ops.fused import CrossEntropy, CrossEntropyMean
 from ...ops.movement import GetItem
 from ...tensor import Tensor
 from ._loss_util import (
@@ -180,6 +180,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,  # n
                        "cross_entropy")
     rows, labels, keep, shape = _class_rows(input, target, "cross_entropy", ignore_index,
                                             sync_free=True)
+    if (reduction == "mean" and keep is None and weight is None and not label_smoothing
+            and rows.shape[0] and rows.dtype != np.float16):
+        return CrossEntropyMean.apply(rows, labels)  # a training step's loss: one node
     loss = CrossEntropy.apply(rows, labels)
     smooth = None
     if label_smoothing:
