@@ -95,3 +95,33 @@ def test_relu_with_a_boolean_slope_matches_torch_to_second_order():
     h.relu().sum().backward()
     assert h.grad.dtype == np.float32 and h.grad.tolist() == [0.0, 0.0, 1.0, 1.0]
     assert tg.tensor([-2, 3]).relu().tolist() == [0, 3]
+
+
+@pytest.mark.parametrize("size", [8, 9])
+def test_max_pool_gradient_from_a_flattened_layer_matches_torch(size):
+    # the pooled gradient arrives C-ordered (from Flatten and Linear) while the convolution's
+    # output, and so the pooling windows, are stored batch-last: PoolScatter copies it into the
+    # windows' order first; the values and the layout handed to the convolution must not change
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 2, size, size))
+    conv, fc = tg.nn.Conv2d(2, 3, 3, padding=1).double(), None
+    h = conv(tg.tensor(x))
+    assert h.data.strides[0] < h.data.strides[1]  # batch-last, as the test means
+    h.retain_grad()
+    flat = F.max_pool2d(h.relu(), 2).flatten(1)
+    fc = tg.nn.Linear(flat.shape[1], 4).double()
+    fc(flat).pow(2).sum().backward()
+    tconv = torch.nn.Conv2d(2, 3, 3, padding=1).double()
+    tfc = torch.nn.Linear(flat.shape[1], 4).double()
+    with torch.no_grad():
+        for t, p in [(tconv.weight, conv.weight), (tconv.bias, conv.bias),
+                     (tfc.weight, fc.weight), (tfc.bias, fc.bias)]:
+            t.copy_(torch.from_numpy(p.numpy()))
+    th = tconv(torch.from_numpy(x))
+    th.retain_grad()
+    tfc(torch.nn.functional.max_pool2d(th.relu(), 2).flatten(1)).pow(2).sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), th.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(conv.weight.grad.numpy(), tconv.weight.grad.numpy(), rtol=1e-10)
+    if size == 9:  # the last row and column are in no window: a zero gradient
+        assert not h.grad.numpy()[:, :, 8, :].any() and not h.grad.numpy()[:, :, :, 8].any()
