@@ -323,11 +323,7 @@ class Tensor(InplaceMethods, ComparisonMethods, PointwiseMethods, ReductionMetho
             run_backward([self], [grad], retain, create_graph)
             return
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        found = run_backward([self], [grad], retain, create_graph, capture=inputs)
-        for t, g in zip(inputs, found):
-            if g is not None:
-                g = g if create_graph else g.detach()
-                t.grad = g if t.grad is None else t.grad + g
+        run_backward([self], [grad], retain, create_graph, capture=inputs, into_grad=True)
 
     def register_hook(self, hook: Any) -> Any:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a Tensor it returns

@@ -58,6 +58,9 @@ class Primitive:
     hooks: dict | None = None
     retain_ref: Any = None
     gathers = False
+    # True when backward may return tensors its caller still holds (a user's Function): such a
+    # gradient is copied before it becomes a ``.grad`` (see ``_accumulate``)
+    foreign_grads = False
 
     def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -251,6 +254,7 @@ def run_backward(
     create_graph: bool,
     capture: Sequence[Tensor] | None = None,
     sinks: frozenset | None = None,
+    into_grad: bool = False,
 ) -> list[Tensor | None] | None:
     """The engine behind ``Tensor.backward`` and ``tg.grad``.
 
@@ -259,8 +263,14 @@ def run_backward(
     untouched. Each leaf's contributions are summed first and delivered at the end, so a leaf's
     hooks see its whole gradient once. ``sinks`` (ids of tensors, forward over reverse only):
     tensors whose gradient is wanted for its tangent alone (``forward_ad.backward_to_sinks``).
+    ``into_grad``: the gradients of ``capture`` are accumulated into their ``.grad`` instead
+    (``backward(inputs=...)``).
     """
     grads: dict[Primitive, Tensor] = {}
+    # Gradients that someone outside this pass may hold: the seeds, and what hooks and users'
+    # Functions returned. One that would become a .grad as it is gets copied first, as torch's
+    # AccumulateGrad clones a gradient it cannot steal (else changing one changes the other).
+    foreign: dict[int, Tensor] = {id(g): g for g in root_grads}
     leaves: dict[int, list] = {}  # id -> [leaf, summed gradient]
     root_fns = []
     for t, g in zip(roots, root_grads):
@@ -292,7 +302,7 @@ def run_backward(
             if fn.gathers:  # several outputs: their routers left the gradients in its slots
                 grad = fn.gathered()
             if fn.hooks is not None and grad is not None:
-                grad = _node_hooks(fn, grad, create_graph)
+                grad = _node_hooks(fn, grad, create_graph, foreign)
             if captured_fns and fn in captured_fns:
                 for i in captured_fns[fn]:
                     results[i] = grad
@@ -318,6 +328,10 @@ def run_backward(
                 if len(input_grads) != len(edges):
                     raise RuntimeError(f"{type(fn).__name__}.backward returned "
                                        f"{len(input_grads)} gradients for {len(edges)} inputs")
+                if fn.foreign_grads:
+                    for g in input_grads:
+                        if g is not None:
+                            foreign[id(g)] = g
                 if check_nan:
                     _check_nan(fn, input_grads)
             delivered: Any = None  # the gradients handed out by this node (two inputs: Add)
@@ -345,17 +359,17 @@ def run_backward(
                     if left == 0:
                         ready.append(parent)
             if pending:
-                _release_leaves(fn, pending, leaves, create_graph)
+                _release_leaves(fn, pending, leaves, create_graph, foreign)
         for t, g in leaves.values():  # leaf hooks run inside the pass's grad mode too
             hooks = getattr(t, "_hooks", None)
             if hooks:
-                leaves[id(t)][1] = run_hooks(hooks, g)
+                leaves[id(t)][1] = _hooked(hooks, g, foreign)
     if not retain_graph and not KEEP_GRAPHS[0]:  # KEEP_GRAPHS: set by optim.Newton
         for fn in visited:
             fn.release()
     if capture is None:
         for t, g in leaves.values():
-            _accumulate(t, g, create_graph)
+            _accumulate(t, g, create_graph, foreign)
             if POST_ACCUMULATE and id(t) in POST_ACCUMULATE:
                 _post_accumulate(t)
         if _FINAL_CALLBACKS:
@@ -364,6 +378,11 @@ def run_backward(
     for i, t in enumerate(capture):
         if t._ctx is None and id(t) in leaves:
             results[i] = leaves[id(t)][1]
+    if into_grad:
+        for t, g in zip(capture, results):
+            if g is not None:
+                _accumulate(t, g, create_graph, foreign)
+        return None
     return results
 
 
@@ -385,7 +404,7 @@ def _leaf_uses(counts: dict[Primitive, int]) -> dict[int, int]:
 
 
 def _release_leaves(fn: Primitive, pending: dict[int, int], leaves: dict[int, list],
-                    create_graph: bool) -> None:
+                    create_graph: bool, foreign: dict[int, Tensor]) -> None:
     """After ``fn``'s backward: a hooked leaf whose last consumer this was gets its ``.grad``
     now (its tensor hooks first), then its post-accumulate hooks run."""
     for t, parent in zip(fn.inputs, fn.edges):
@@ -398,8 +417,8 @@ def _release_leaves(fn: Primitive, pending: dict[int, int], leaves: dict[int, li
                 if entry is None:  # no gradient reached it
                     continue
                 hooks = getattr(t, "_hooks", None)
-                g = run_hooks(hooks, entry[1]) if hooks else entry[1]
-                _accumulate(t, g, create_graph)
+                g = _hooked(hooks, entry[1], foreign) if hooks else entry[1]
+                _accumulate(t, g, create_graph, foreign)
                 _post_accumulate(t)
 
 
@@ -432,20 +451,35 @@ def _add_leaf(leaves: dict[int, list], t: Tensor, g: Tensor) -> None:
         entry[1] = entry[1] + g
 
 
-def _accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:
-    """``t.grad += g`` (the gradient is detached unless the backward pass is recorded)."""
-    if not create_graph:
-        g = g.detach()
-    t.grad = g if t.grad is None else t.grad + g
+def _accumulate(t: Tensor, g: Tensor, create_graph: bool,
+                foreign: dict[int, Tensor] | None = None) -> None:
+    """``t.grad += g``. A first gradient that someone else may hold (``foreign``) is copied (a
+    recorded copy when ``create_graph``); one this pass made becomes the ``.grad`` as it is."""
+    if t.grad is not None:
+        t.grad = t.grad + (g if create_graph else g.detach())
+    elif foreign and foreign.get(id(g)) is g:
+        t.grad = g.clone() if create_graph else g.detach().clone()
+    else:
+        t.grad = g if create_graph or (g._ctx is None and not g._requires_grad) else g.detach()
 
 
-def _node_hooks(fn: Primitive, grad: Tensor, create_graph: bool) -> Tensor:
+def _hooked(hooks: dict, grad: Tensor, foreign: dict[int, Tensor]) -> Tensor:
+    """``run_hooks``, noting a gradient a hook returned as ``foreign`` (the hook's owner may
+    hold it)."""
+    new = run_hooks(hooks, grad)
+    if new is not grad:
+        foreign[id(new)] = new
+    return new
+
+
+def _node_hooks(fn: Primitive, grad: Tensor, create_graph: bool,
+                foreign: dict[int, Tensor]) -> Tensor:
     """Run a node's tensor hooks on its output's gradient, then fill a retained ``.grad``."""
-    grad = run_hooks(fn.hooks, grad)
+    grad = _hooked(fn.hooks, grad, foreign)
     if fn.retain_ref is not None:
         t = fn.retain_ref()
         if t is not None:
-            _accumulate(t, grad, create_graph)
+            _accumulate(t, grad, create_graph, foreign)
     return grad
 
 

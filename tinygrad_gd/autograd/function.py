@@ -108,6 +108,7 @@ class BackwardCFunction(FunctionCtx, Primitive):
 
     _forward_cls: type[Function]
     saves_inputs = False  # saved tensors are checked in ``saved_tensors``, not by the engine
+    foreign_grads = True  # backward may return a tensor the user keeps
 
     def name(self) -> str:
         """The node's name, as torch's ``grad_fn.name()``."""

@@ -253,11 +253,11 @@ class _Patches:
         self.accumulate = _engine._accumulate
         touched, accumulate, before = self.touched, self.accumulate, self.grads_before
 
-        def track(t: Tensor, g: Tensor, create_graph: bool) -> None:
+        def track(t: Tensor, g: Tensor, *args: Any) -> None:
             if id(t) not in touched and not tr.quiet:
                 touched[id(t)] = t
                 before.setdefault(id(t), (t, t.grad))
-            accumulate(t, g, create_graph)
+            accumulate(t, g, *args)
         _engine._accumulate = track
         _optimizer._STEP_HOOK[0] = _step_hook
         _ACTIVE[0] = tr
