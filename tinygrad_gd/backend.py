@@ -246,6 +246,7 @@ def checks_values(array: Array) -> bool:
 
 
 _ZEROS: dict[np.dtype, np.ndarray] = {}  # dtype -> a read-only flat buffer of zeros
+_ZERO_VIEWS: dict[tuple, np.ndarray] = {}  # (shape, dtype) -> its view of that buffer
 _np_zeros = np.zeros  # bound here: tg.jit patches np.zeros while tracing, and this is no step's
 
 
@@ -253,13 +254,20 @@ def host_zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """A read-only C-ordered NumPy array of zeros, a view of one buffer per dtype (grown as
     needed; never written, so past the allocator's threshold its pages are the kernel's one
     page of zeros)."""
+    view = _ZERO_VIEWS.get((shape, dtype))
+    if view is not None:
+        return view
     n = math.prod(shape)
     buf = _ZEROS.get(dtype)
     if buf is None or buf.size < n:
         buf = _np_zeros(max(n, 4096), dtype)
         buf.flags.writeable = False
         _ZEROS[dtype] = buf
-    return buf[:n].reshape(shape)
+        _ZERO_VIEWS.clear()  # (views of the old buffer stay valid; they are just not reused)
+    view = buf[:n].reshape(shape)
+    if len(_ZERO_VIEWS) < 256:  # a training loop asks for a few shapes, again and again
+        _ZERO_VIEWS[(shape, dtype)] = view
+    return view
 
 
 def zeros_laid_out_as(array: np.ndarray) -> np.ndarray | None:

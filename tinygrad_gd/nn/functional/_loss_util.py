@@ -40,6 +40,9 @@ def _check_reduction(reduction: str, name: str, extra: tuple = ()) -> None:
 def _require_float(name: str, *tensors: Any) -> None:
     """Refuse, as torch does, a loss whose computation would be all-integer: integer logits or
     predictions (with integer targets) were truncated silently (5.0 for 5.1328)."""
+    for t in tensors:  # the common case first: a float tensor, and nothing more to ask
+        if isinstance(t, Tensor) and backend.is_floating(t.data.dtype):
+            return
     dtypes = [t.dtype for t in tensors if isinstance(t, Tensor)]
     if dtypes and not any(backend.is_floating(d) for d in dtypes):
         got = " and ".join(dict.fromkeys(str(d) for d in dtypes))
