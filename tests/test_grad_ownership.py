@@ -101,3 +101,36 @@ def test_a_gradient_made_by_the_pass_becomes_the_grad_without_a_copy():
     x.register_hook(lambda g: seen.append(g))
     y.sum().backward()
     assert seen and x.grad is seen[0]
+
+
+def _accumulate_and_zero(lib) -> list:
+    x = lib.ones(3, dtype=lib.float64, requires_grad=True)
+    (x * 2).sum().backward()
+    held = x.grad
+    (x * 3).sum().backward()  # added into the .grad tensor there is
+    seen = [held.tolist(), held is x.grad]
+    lib.optim.SGD([x], lr=0.1).zero_grad(set_to_none=False)  # zeroed in place, kept
+    seen += [held.tolist(), held is x.grad]
+    (x * 4).sum().backward()
+    seen += [held.tolist(), held is x.grad]
+    m = lib.nn.Linear(2, 1).double()
+    m(lib.ones(1, 2, dtype=lib.float64)).sum().backward()
+    w = m.weight.grad
+    m.zero_grad(set_to_none=False)
+    return seen + [w is m.weight.grad, w.tolist()]
+
+
+def test_backward_adds_into_the_grad_tensor_and_zero_grad_keeps_it_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _accumulate_and_zero(tg), _accumulate_and_zero(torch)
+    assert ours == theirs
+    assert ours[0] == [5.0] * 3 and ours[1] is True
+
+
+def test_a_grad_from_create_graph_gets_a_new_sum_not_an_in_place_one():
+    x = tg.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    (x ** 2).sum().backward(create_graph=True)
+    first = x.grad
+    assert first.requires_grad
+    (x ** 2).sum().backward()  # first is part of a graph: left as it was
+    assert first.tolist() == [2.0, 4.0] and x.grad.tolist() == [4.0, 8.0]

@@ -175,3 +175,44 @@ def test_a_tensor_the_step_makes_stays_its_own():
     for i in range(4):
         x = tg.tensor(np.arange(5.0) * (i + 1))
         assert f(x).item() == x[tg.arange(3) + 1].sum().item() == 6.0 * (i + 1)
+
+
+def test_gradient_accumulation_replays_as_eager(device):
+    # micro-batches accumulated across calls (step every other call), two backward passes in
+    # one step, and zero_grad(set_to_none=False): backward adds into the .grad arrays there are
+    def run(jit: bool) -> list:
+        tg.manual_seed(0)
+        net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)
+        opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+
+        def micro(x, y):
+            loss = F.cross_entropy(net(x), y) / 2
+            loss.backward()
+            return loss
+
+        def two(x, y):
+            opt.zero_grad(set_to_none=False)
+            F.cross_entropy(net(x[:3]), y[:3]).backward()
+            F.cross_entropy(net(x[3:]), y[3:]).backward()
+            opt.step()
+
+        if jit:
+            micro, two = tg.jit(micro), tg.jit(two)
+        rng = np.random.default_rng(0)
+        params = []
+        for i in range(40):
+            x = tg.tensor(rng.standard_normal((6, 4)).astype(np.float32), device=device)
+            y = tg.tensor(rng.integers(0, 3, 6), device=device)
+            if i < 20:
+                micro(x, y)
+                if i % 2:
+                    opt.step()
+                    opt.zero_grad()
+            else:
+                two(x, y)
+            params.append([p.numpy().copy() for p in net.parameters()])
+        return params
+
+    for eager, jitted in zip(run(False), run(True)):
+        for a, b in zip(eager, jitted):
+            np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)

@@ -453,14 +453,48 @@ def _add_leaf(leaves: dict[int, list], t: Tensor, g: Tensor) -> None:
 
 def _accumulate(t: Tensor, g: Tensor, create_graph: bool,
                 foreign: dict[int, Tensor] | None = None) -> None:
-    """``t.grad += g``. A first gradient that someone else may hold (``foreign``) is copied (a
-    recorded copy when ``create_graph``); one this pass made becomes the ``.grad`` as it is."""
-    if t.grad is not None:
-        t.grad = t.grad + (g if create_graph else g.detach())
+    """``t.grad += g``, as torch's AccumulateGrad: outside ``create_graph`` the sum is written
+    into the ``.grad`` tensor there is (whoever holds it sees it); a first gradient that someone
+    else may hold (``foreign``) is copied (a recorded copy when ``create_graph``); one this pass
+    made becomes the ``.grad`` as it is."""
+    old = t.grad
+    if old is not None:
+        if not create_graph and _adds_in_place(old, g):
+            with _backend.on_device(old._device):
+                _backend.xp_of(old.data).add(old.data, g.data, out=old.data)
+            old._version[0] += 1
+        else:
+            t.grad = old + (g if create_graph else g.detach())
     elif foreign and foreign.get(id(g)) is g:
         t.grad = g.clone() if create_graph else g.detach().clone()
     else:
         t.grad = g if create_graph or (g._ctx is None and not g._requires_grad) else g.detach()
+
+
+def clear_grad(t: Tensor, set_to_none: bool = True) -> None:
+    """``zero_grad`` for one tensor, as torch's: ``.grad = None``, or else that ``.grad`` tensor
+    itself cut from any graph and zeroed in place (whoever holds it sees the zeros, and the next
+    backward pass adds into it)."""
+    g = t.grad
+    if g is None:
+        return
+    if set_to_none:
+        t.grad = None
+        return
+    if g._ctx is not None and g._view is not None:  # a view in a graph: no in-place detach
+        g = t.grad = g.detach()
+    g._ctx, g._requires_grad = None, False
+    with _GradModeContextFor(False):
+        g.zero_()
+
+
+def _adds_in_place(old: Tensor, g: Tensor) -> bool:
+    """Whether ``g`` can be added into the ``.grad`` tensor ``old`` itself: same shape, dtype and
+    device, writable, and not part of a graph (a ``.grad`` from ``create_graph`` gets a new sum)."""
+    a, b = old.data, g.data
+    return (old._ctx is None and not old._requires_grad and a.shape == b.shape
+            and a.dtype == b.dtype and old._device == g._device
+            and getattr(a.flags, "writeable", True))
 
 
 def _hooked(hooks: dict, grad: Tensor, foreign: dict[int, Tensor]) -> Tensor:

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import no_grad
+from ..autograd.engine import clear_grad
 from ..autograd.hooks import RemovableHandle, _HookDict, add_hook
 from ..tensor import Tensor
 
@@ -396,14 +397,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients (``None``, as torch's default; or zeros in place)."""
         for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                with no_grad():
-                    p.grad = p.grad.detach()
-                    p.grad.zero_()
+            clear_grad(p, set_to_none)
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every sub-module (children first) and then on this module."""

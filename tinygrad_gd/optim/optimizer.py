@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import enable_grad, no_grad
+from ..autograd.engine import clear_grad
 from ..tensor import Tensor
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -131,13 +132,7 @@ class Optimizer:
         """Clear every parameter's gradient (``None`` by default; zeros in place otherwise)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad = p.grad.detach()
-                    p.grad.data.fill(0)
+                clear_grad(p, set_to_none)
 
     # ---------------------------------------------------------------- saving and resuming
     def _all_params(self) -> list[Tensor]:
