@@ -3,6 +3,7 @@ aliases on every reduction, ``argmax``/``argmin`` on 0-d, bool and empty input, 
 message, the gradients of ``**`` at 0 and for negative bases, ``var``/``std`` over a size-1
 dim, and DataLoader batches of a TensorDataset being lists."""
 
+import pickle
 import warnings
 
 import numpy as np
@@ -246,6 +247,17 @@ def test_breadth_values_match_torch(name):
     assert ours == theirs
 
 
+class _Boom:
+    ran = False
+
+    def __reduce__(self):
+        return (_Boom._run, ())
+
+    @staticmethod
+    def _run():
+        _Boom.ran = True
+
+
 def test_storage_and_process_knobs():
     x = tg.ones(3, 4)
     assert x.data_ptr() != 0 and x[1:].data_ptr() - x.data_ptr() == 4 * 4
@@ -258,6 +270,11 @@ def test_storage_and_process_knobs():
     assert state.dtype == tg.uint8 and (tg.randn(3) == a).all().item()
     with pytest.raises(RuntimeError, match="get_rng_state"):
         tg.set_rng_state(tg.zeros(3, dtype=tg.uint8))
+    # a state read back from a checkpoint is data: a pickle in its place is refused, not run
+    payload = pickle.dumps(_Boom())
+    with pytest.raises(RuntimeError, match="get_rng_state"):
+        tg.set_rng_state(tg.tensor(np.frombuffer(payload, dtype=np.uint8).copy()))
+    assert not _Boom.ran
     before = tg.get_num_threads()
     tg.set_num_threads(2)
     assert tg.get_num_threads() == 2

@@ -360,6 +360,51 @@ result = {"losses": losses, "h": h.detach(), "head": model.head.weight.detach(),
           "sdpa": sdpa}
 """
 
+SCRIPTS["quickstart_device_and_flags"] = """
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+# PyTorch's quick start: the device from torch.accelerator, a flag for torch's own kernels
+torch.backends.cudnn.benchmark = True
+device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+
+class NeuralNetwork(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
+
+    def forward(self, x):
+        return self.linear_relu_stack(self.flatten(x))
+
+model = NeuralNetwork().to(device)
+init_(model)
+X = torch.tensor(rng.standard_normal((12, 4, 4)))
+Y = torch.tensor(rng.integers(0, 3, 12))
+loader = DataLoader(TensorDataset(X, Y), batch_size=4)
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-1)
+losses = []
+for epoch in range(2):
+    model.train()
+    for batch, (x, y) in enumerate(loader):
+        x, y = x.to(device), y.to(device)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+model.eval()
+correct = 0
+with torch.no_grad():
+    for x, y in loader:
+        pred = model(x.to(device))
+        correct += (pred.argmax(1) == y.to(device)).type(torch.float).sum().item()
+result = {"losses": losses, "correct": correct, "device": [device]}
+"""
+
+
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_ported_script_agrees_with_torch(name, tmp_path):
     pytest.importorskip("torch")

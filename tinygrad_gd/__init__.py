@@ -8,7 +8,8 @@
 """
 
 # Subpackages (nn, optim, ...) import the core modules themselves, so the order here is free.
-from . import autograd, cuda, data, linalg, nn, optim, return_types, testing, utils, viz
+from . import (accelerator, autograd, backends, cuda, data, linalg, nn, optim, return_types,
+               testing, utils, viz)
 from .analysis import second_derivative_test, top_hessian_eigenvalue
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                        no_grad, set_grad_enabled)
