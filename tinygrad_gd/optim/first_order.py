@@ -13,6 +13,8 @@ import math
 import weakref
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, Params, _check_range, _zeros_like
@@ -71,6 +73,7 @@ class _FirstOrder(Optimizer):
 
     def _update(self, group: dict[str, Any]) -> None:
         maximize = group.get("maximize", False)
+        update = self._update_param
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -79,11 +82,16 @@ class _FirstOrder(Optimizer):
             if g.shape != p.data.shape:
                 raise ValueError(f"{type(self).__name__}: a gradient of shape {g.shape} for a "
                                  f"parameter of shape {p.data.shape}")
-            xp = backend.xp_of(p.data)
-            with backend.on_device(p._device):  # on GPU N, every kernel runs there
+            if p._device == "cpu":  # (no device to enter: three calls a parameter saved)
                 if maximize:
-                    g = xp.negative(g, out=self._tmp(p, 2))
-                self._update_param(p, g, xp, group)
+                    g = np.negative(g, out=self._tmp(p, 2))
+                update(p, g, np, group)
+            else:
+                xp = backend.xp_of(p.data)
+                with backend.on_device(p._device):  # on GPU N, every kernel runs there
+                    if maximize:
+                        g = xp.negative(g, out=self._tmp(p, 2))
+                    update(p, g, xp, group)
             p._version[0] += 1  # in place: a graph that saved p must notice
 
     def _update_param(self, p: Tensor, g: Any, xp: Any, group: dict[str, Any]) -> None:
@@ -168,7 +176,9 @@ class SGD(_FirstOrder):
         momentum, lr = group["momentum"], group["lr"]
         d = self._with_weight_decay(p, g, xp, group["weight_decay"])
         if momentum != 0:
-            state = self.state.setdefault(p, {})
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = {}
             kept = state.get("momentum_buffer")
             if kept is None:
                 state["momentum_buffer"] = Tensor._make(d.copy(), p.device)
