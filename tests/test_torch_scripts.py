@@ -405,6 +405,34 @@ result = {"losses": losses, "correct": correct, "device": [device]}
 """
 
 
+SCRIPTS["amp_grad_scaler_with_clipping"] = """
+import torch
+import torch.nn as nn
+
+# the usual AMP loop: a scaler, autocast switched by a flag, clipping on the unscaled gradients
+use_amp = False
+model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+init_(model)
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+scaler = torch.amp.GradScaler("cpu", init_scale=256.0, growth_interval=2)
+x = torch.tensor(rng.standard_normal((16, 4)))
+y = torch.tensor(rng.standard_normal((16, 1)))
+losses, scales = [], []
+for step in range(6):
+    opt.zero_grad()
+    with torch.autocast(device_type="cpu", enabled=use_amp):
+        loss = nn.functional.mse_loss(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+    scaler.step(opt)
+    scaler.update()
+    losses.append(loss.item())
+    scales.append(scaler.get_scale())
+result = {"losses": losses, "scales": scales, "w": model[0].weight.detach()}
+"""
+
+
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_ported_script_agrees_with_torch(name, tmp_path):
     pytest.importorskip("torch")

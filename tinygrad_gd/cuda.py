@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import backend
 
 __all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "synchronize",
-           "current_device", "get_device_name"]
+           "current_device", "get_device_name", "amp"]
 
 
 def is_available() -> bool:
@@ -57,3 +57,26 @@ def get_device_name(device: object = None) -> str:
     props = backend._cupy.cuda.runtime.getDeviceProperties(index)
     name = props["name"]
     return name.decode() if isinstance(name, bytes) else str(name)
+
+
+class amp:  # noqa: N801 - torch's name
+    """``torch.cuda.amp`` (deprecated in torch, still common in scripts): ``tg.amp``'s
+    ``autocast`` and ``GradScaler`` for the ``"cuda"`` device."""
+
+    @staticmethod
+    def autocast(enabled: bool = True, dtype: object = None,
+                 cache_enabled: bool = True) -> object:
+        """``tg.amp.autocast("cuda", ...)``."""
+        from .amp import autocast
+
+        return autocast("cuda", dtype, enabled, cache_enabled)
+
+    @staticmethod
+    def GradScaler(init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,  # noqa: N802
+                   backoff_factor: float = 0.5, growth_interval: int = 2000,
+                   enabled: bool = True) -> object:
+        """``tg.amp.GradScaler("cuda", ...)``."""
+        from .amp import GradScaler
+
+        return GradScaler("cuda", init_scale, growth_factor, backoff_factor, growth_interval,
+                          enabled)
