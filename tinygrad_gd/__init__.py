@@ -27,6 +27,7 @@ from .functions import (abs, amax, amin, broadcast_to, cat, chunk, clamp, clip, 
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacobian
 from .jit import jit  # noqa: E402 - trace-and-replay (imports optim and nn lazily)
 from . import amp  # noqa: E402 - torch.amp: GradScaler, autocast (a region only)
+from . import distributions  # noqa: E402 - Normal, Categorical, Bernoulli, Uniform
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from .methods.conversion import *
 from .methods.extras import *
