@@ -428,3 +428,25 @@ def test_var_and_std_without_degrees_of_freedom_match_torch():
             if name == "var" and correction == 5:
                 np.testing.assert_array_equal(g.numpy(), gt.numpy())
     assert np.isnan(tg.tensor([2.0, 2.0]).var(correction=2).item())
+
+
+def test_asarray_shares_copies_and_refuses_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        a = np.arange(3.0)
+        shared, copied = lib.asarray(a), lib.asarray(a, copy=True)
+        a[0] = 9.0
+        assert shared.tolist() == [9.0, 1.0, 2.0] and copied.tolist() == [0.0, 1.0, 2.0]
+        with pytest.raises((ValueError, RuntimeError)):
+            lib.asarray([1, 2], copy=False)
+        x = lib.ones(2, requires_grad=True) * 2
+        assert lib.asarray(x) is x and not lib.asarray(x, requires_grad=False).requires_grad
+        assert lib.asarray(x, requires_grad=True).grad_fn is not None
+        assert lib.asarray(3.5, dtype=lib.float64).dtype == lib.float64
+    assert str(tg.asarray([1, 2]).dtype) == "int64" and tg.asarray([1.0]).dtype == tg.float32
+
+
+def test_get_worker_info_is_none_in_the_loading_process():
+    from tinygrad_gd.utils.data import get_worker_info
+
+    assert get_worker_info() is None

@@ -120,3 +120,53 @@ def test_assert_gradcheck_needs_a_floating_input():
 
 def test_testing_is_a_submodule():
     assert tg.testing.assert_gradcheck is assert_gradcheck
+
+
+def _close_cases(lib):
+    return [
+        (lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0000001])),
+        (lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.1])),
+        (lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0], dtype=lib.float64)),
+        (lib.tensor([1.0, 2.0]), lib.tensor([1.0, 2.0, 3.0])),
+        (lib.tensor([float("nan")]), lib.tensor([float("nan")])),
+        (lib.tensor([1, 2]), lib.tensor([1, 3])),
+        (lib.tensor([1e-6]), lib.tensor([0.0])),
+        (lib.tensor([float("inf")]), lib.tensor([float("inf")])),
+        (lib.tensor([1.0], dtype=lib.float16), lib.tensor([1.0009], dtype=lib.float16)),
+        (1.0, 1.0 + 1e-8),
+        ([lib.tensor([1.0]), 2.0], [lib.tensor([1.0]), 2.0]),
+        ({"a": lib.tensor([1.0])}, {"a": lib.tensor([1.5])}),
+    ]
+
+
+def test_assert_close_passes_and_fails_exactly_where_torchs_does():
+    torch = pytest.importorskip("torch")
+    from tinygrad_gd.testing import assert_close
+
+    for ours, theirs in zip(_close_cases(tg), _close_cases(torch)):
+        try:
+            torch.testing.assert_close(*theirs)
+            want = None
+        except AssertionError as exc:
+            want = str(exc).split(":")[0].split("!")[0]
+        if want is None:
+            assert_close(*ours)
+        else:
+            with pytest.raises(AssertionError) as caught:
+                assert_close(*ours)
+            assert str(caught.value).split(":")[0].split("!")[0].replace("torch.", "") == \
+                want.replace("torch.", "")
+
+
+def test_assert_close_names_the_worst_element_and_checks_its_arguments():
+    from tinygrad_gd.testing import assert_close
+
+    with pytest.raises(AssertionError, match=r"Mismatched elements: 1 / 3 .*\n"
+                                             r"Greatest absolute difference: 0.5 at index \(1,\)"):
+        assert_close(tg.tensor([1.0, 2.0, 5.0]), tg.tensor([1.0, 2.5, 5.0]))
+    assert_close(tg.tensor([1.0]), tg.tensor([1.1]), rtol=0.2, atol=0.0)
+    assert_close(tg.tensor([float("nan")]), tg.tensor([float("nan")]), equal_nan=True)
+    with pytest.raises(ValueError, match="Both 'rtol' and 'atol'"):
+        assert_close(tg.tensor([1.0]), tg.tensor([1.0]), rtol=0.1)
+    with pytest.raises(AssertionError, match="custom"):
+        assert_close(tg.tensor([1.0]), tg.tensor([2.0]), msg="custom")

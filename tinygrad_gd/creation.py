@@ -21,7 +21,7 @@ from .random import __all__ as _random_all
 from .random import _finish, _shape, manual_seed  # noqa: F401 - manual_seed: old import path
 from .tensor import Tensor, int64
 
-__all__ = ["arange", "as_tensor", "empty", "empty_like", "eye", "from_numpy", "full",
+__all__ = ["arange", "as_tensor", "asarray", "empty", "empty_like", "eye", "from_numpy", "full",
            "full_like", "linspace", "logspace", "meshgrid", "ones", "ones_like", "tensor",
            "tril_indices", "triu_indices", "zeros", "zeros_like", "is_tensor", "numel",
            *_random_all]
@@ -95,6 +95,31 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
             and (device is None or backend.parse_device(device) == data._device):
         return data
     return Tensor(data, dtype=dtype, device=device)
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool | None = None) -> Tensor:
+    """``obj`` (a Tensor, an array, a number or nested lists) as a tensor (``torch.asarray``):
+    sharing memory when no cast or move is needed (a tensor comes back itself), unless
+    ``copy=True``; ``copy=False`` refuses to copy. A tensor keeps its graph unless
+    ``requires_grad=False`` (torch 2.13's default follows the tensor)."""
+    if isinstance(obj, Tensor):
+        base = obj.detach() if requires_grad is False else obj
+        out = as_tensor(base, dtype=dtype, device=device)
+        source = obj.data
+    else:
+        out = as_tensor(obj, dtype=dtype, device=device)
+        source = obj if backend.is_array(obj) else None
+    shared = source is not None and backend.device_of(out.data) == backend.device_of(source) \
+        and backend.xp_of(out.data).shares_memory(out.data, source)
+    if copy and shared:
+        out = Tensor._make(out.data.copy(), out._device) if not out.requires_grad else out.clone()
+    elif copy is False and not shared:
+        raise ValueError(f"asarray: copy=False, but a {type(obj).__name__} cannot be had as this "
+                         "tensor without a copy (a cast, a move or a Python sequence)")
+    if requires_grad and not out.requires_grad:
+        out.requires_grad_(True)
+    return out
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:

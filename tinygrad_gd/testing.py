@@ -8,7 +8,9 @@ gives the strategies and one assertion:
 - ``tensors(...)``: Tensors of a drawn (or given) shape, float64 by default;
 - ``assert_gradcheck(func, inputs)``: compare autodiff with central differences, to first and
   second order, raising ``AssertionError`` with the name of the input, the worst element and both
-  values when they disagree.
+  values when they disagree;
+- ``assert_close(actual, expected)``: torch.testing's comparison (tolerances by dtype, shapes and
+  dtypes checked, the worst element named).
 
 Hypothesis is imported inside the functions, so ``import tinygrad_gd`` never needs it.
 
@@ -58,7 +60,7 @@ from . import backend
 from .gradcheck import gradcheck, gradgradcheck
 from .tensor import Tensor
 
-__all__ = ["shapes", "broadcastable_shapes", "tensors", "assert_gradcheck"]
+__all__ = ["shapes", "broadcastable_shapes", "tensors", "assert_gradcheck", "assert_close"]
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4):
@@ -194,3 +196,88 @@ def assert_gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6
     if check_gradgrad:
         gradgradcheck(func, ins, grad_outputs=grad_outputs, eps=eps, atol=atol, rtol=rtol,
                       raise_exception=True)
+
+
+# torch.testing's default (rtol, atol) by dtype; other dtypes compare exactly
+_TOLERANCES = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
+
+
+def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True,
+                 rtol: float | None = None, atol: float | None = None, equal_nan: bool = False,
+                 check_device: bool = True, check_dtype: bool = True, check_layout: bool = True,
+                 check_stride: bool = False, msg: str | None = None) -> None:
+    """Raise ``AssertionError`` unless ``actual`` and ``expected`` are close, as
+    ``torch.testing.assert_close``: ``|actual - expected| <= atol + rtol * |expected|`` elementwise
+    with tolerances picked by dtype when not given, shapes, dtypes and devices equal; Python
+    numbers, sequences and mappings are compared element by element.
+
+    >>> import tinygrad_gd as tg
+    >>> from tinygrad_gd.testing import assert_close
+    >>> assert_close(tg.tensor([1.0, 2.0]), tg.tensor([1.0, 2.0000001]))
+    """
+    if (rtol is None) != (atol is None):
+        raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got "
+                         f"no {'rtol' if rtol is None else 'atol'}.")
+    if isinstance(expected, dict) or isinstance(actual, dict):
+        if not (isinstance(actual, dict) and isinstance(expected, dict)) or \
+                set(actual) != set(expected):
+            raise AssertionError(msg or f"The keys of the mappings do not match: "
+                                 f"{sorted(map(str, actual))} != {sorted(map(str, expected))}")
+        for key in expected:
+            assert_close(actual[key], expected[key], rtol=rtol, atol=atol, equal_nan=equal_nan,
+                         check_device=check_device, check_dtype=check_dtype, msg=msg)
+        return
+    if isinstance(expected, (list, tuple)) and not isinstance(actual, Tensor):
+        if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
+            raise AssertionError(msg or f"The length of the sequences do not match: "
+                                 f"{len(actual) if hasattr(actual, '__len__') else '-'} != "
+                                 f"{len(expected)}")
+        for a, e in zip(actual, expected):
+            assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan,
+                         check_device=check_device, check_dtype=check_dtype, msg=msg)
+        return
+    if isinstance(actual, Tensor) != isinstance(expected, Tensor) and check_dtype:
+        raise AssertionError(msg or f"Expected both inputs to be Tensors or both numbers, got "
+                             f"{type(actual).__name__} and {type(expected).__name__}")
+    a = actual.detach().numpy() if isinstance(actual, Tensor) else np.asarray(actual)
+    e = expected.detach().numpy() if isinstance(expected, Tensor) else np.asarray(expected)
+    if a.shape != e.shape:
+        raise AssertionError(msg or f"The values for attribute 'shape' do not match: "
+                             f"{a.shape} != {e.shape}.")
+    if check_dtype and a.dtype != e.dtype:
+        raise AssertionError(msg or f"The values for attribute 'dtype' do not match: "
+                             f"{a.dtype} != {e.dtype}.")
+    if check_device and isinstance(actual, Tensor) and isinstance(expected, Tensor) \
+            and actual.device != expected.device:
+        raise AssertionError(msg or f"The values for attribute 'device' do not match: "
+                             f"{actual.device} != {expected.device}.")
+    if rtol is None:
+        rtol, atol = max((_TOLERANCES.get(np.result_type(d).name, (0.0, 0.0))
+                          for d in (a.dtype, e.dtype)), key=lambda t: t[0])
+    a64, e64 = a.astype(np.float64), e.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(a64 - e64)
+        ok = diff <= atol + rtol * np.abs(e64)
+        ok |= a64 == e64  # infinities of one sign
+        if equal_nan:
+            ok |= np.isnan(a64) & np.isnan(e64)
+    if ok.all():
+        return
+    bad = int((~ok).sum())
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    worst = np.unravel_index(int(np.argmax(np.where(ok, -1.0, diff))), diff.shape) if diff.ndim \
+        else ()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = diff / np.abs(e64)
+    rel = np.where(np.isnan(rel), np.inf, rel)
+    worst_rel = np.unravel_index(int(np.argmax(np.where(ok, -1.0, rel))), rel.shape) if rel.ndim \
+        else ()
+    kind = "Tensor-likes" if isinstance(expected, Tensor) else "Scalars"
+    close = "equal" if rtol == 0 and atol == 0 else "close"
+    raise AssertionError(msg or (
+        f"{kind} are not {close}!\n\nMismatched elements: {bad} / {max(a.size, 1)} "
+        f"({100.0 * bad / max(a.size, 1):.1f}%)\n"
+        f"Greatest absolute difference: {float(diff[worst])} at index {tuple(map(int, worst))} "
+        f"(up to {atol} allowed)\n"
+        f"Greatest relative difference: {float(rel[worst_rel])} at index "
+        f"{tuple(map(int, worst_rel))} (up to {rtol} allowed)"))

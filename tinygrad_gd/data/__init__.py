@@ -10,7 +10,7 @@ Also importable as ``tinygrad_gd.utils.data`` (torch's path).
 
 from .collate import default_collate, default_convert
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
-from .loader import DataLoader
+from .loader import DataLoader, get_worker_info
 from .mnist import MNIST, MNIST_MEAN, MNIST_STD, ChecksumError, DatasetError, FashionMNIST
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
@@ -20,4 +20,4 @@ __all__ = ["MNIST", "FashionMNIST", "DataLoader", "TensorDataset", "DatasetError
            "ChecksumError", "MNIST_MEAN", "MNIST_STD", "Dataset", "IterableDataset", "Subset",
            "ConcatDataset", "random_split", "default_collate", "default_convert", "Sampler",
            "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-           "BatchSampler", "DistributedSampler"]
+           "BatchSampler", "DistributedSampler", "get_worker_info"]

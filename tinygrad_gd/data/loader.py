@@ -240,3 +240,9 @@ class DataLoader:
     def __repr__(self) -> str:
         return (f"DataLoader(n={self.n}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}, device={self.device!r})")
+
+
+def get_worker_info() -> None:
+    """torch's ``get_worker_info``: None, as in torch's main process (every batch here is loaded
+    in the process that iterates, whatever ``num_workers`` says)."""
+    return None
