@@ -71,3 +71,24 @@ def test_compile_hands_back_what_it_is_given_in_every_spelling():
 
     x = tg.tensor([1.0, 2.0])
     assert double(x).tolist() == [2.0, 4.0] and triple(x).tolist() == [3.0, 6.0]
+
+
+def test_cuda_memory_and_properties_answer_as_torchs(device):
+    if device == "cpu" and not tg.cuda.is_available():
+        assert tg.cuda.memory_allocated() == 0 and tg.cuda.memory_reserved() == 0
+        tg.cuda.empty_cache()
+        assert tg.cuda.is_bf16_supported() is False
+        with pytest.raises(RuntimeError, match="no CUDA GPU"):
+            tg.cuda.get_device_properties(0)
+        with pytest.raises(RuntimeError, match="no CUDA GPU"):
+            tg.cuda.set_device(0)
+        return
+    if device == "cpu":
+        pytest.skip("the GPU case covers a machine with a GPU")
+    x = tg.ones(1000, device=device)
+    assert tg.cuda.memory_allocated() >= 0 and tg.cuda.memory_reserved() >= 0
+    tg.cuda.empty_cache()
+    props = tg.cuda.get_device_properties(0)
+    assert props.total_memory > 0 and props.name and "total_memory" in repr(props)
+    tg.cuda.set_device("cuda:0")
+    assert tg.cuda.current_device() == 0 and x.sum().item() == 1000.0

@@ -10,7 +10,8 @@ from __future__ import annotations
 from . import backend
 
 __all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all", "synchronize",
-           "current_device", "get_device_name", "amp"]
+           "current_device", "get_device_name", "amp", "set_device", "get_device_properties",
+           "is_bf16_supported", "empty_cache", "memory_allocated", "memory_reserved"]
 
 
 def is_available() -> bool:
@@ -57,6 +58,72 @@ def get_device_name(device: object = None) -> str:
     props = backend._cupy.cuda.runtime.getDeviceProperties(index)
     name = props["name"]
     return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def _index(device: object) -> int:
+    if device is None:
+        return current_device()
+    if isinstance(device, int) and not isinstance(device, bool):
+        return device
+    return int(str(backend.parse_device(device)).split(":")[1])
+
+
+def set_device(device: object) -> None:
+    """Make GPU ``device`` (an index, ``"cuda:N"`` or a ``tg.device``) the current one."""
+    if not backend.cuda_available():
+        raise RuntimeError("set_device: no CUDA GPU is available")
+    backend._cupy.cuda.Device(_index(device)).use()
+
+
+class _DeviceProperties:
+    """What ``get_device_properties`` reports, under torch's attribute names."""
+
+    def __init__(self, props: dict) -> None:
+        name = props["name"]
+        self.name = name.decode() if isinstance(name, bytes) else str(name)
+        self.total_memory = int(props["totalGlobalMem"])
+        self.major, self.minor = int(props["major"]), int(props["minor"])
+        self.multi_processor_count = int(props.get("multiProcessorCount", 0))
+
+    def __repr__(self) -> str:
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, "
+                f"minor={self.minor}, total_memory={self.total_memory >> 20}MB, "
+                f"multi_processor_count={self.multi_processor_count})")
+
+
+def get_device_properties(device: object = None) -> _DeviceProperties:
+    """The GPU's name, memory and compute capability."""
+    if not backend.cuda_available():
+        raise RuntimeError("get_device_properties: no CUDA GPU is available")
+    return _DeviceProperties(backend._cupy.cuda.runtime.getDeviceProperties(_index(device)))
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: this library has no bfloat16 (NumPy has none), on any device."""
+    return False
+
+
+def _pool_bytes(device: object, what: str) -> int:
+    if not backend.cuda_available():
+        return 0  # as torch's before CUDA is initialised
+    with backend._cupy.cuda.Device(_index(device)):
+        return int(getattr(backend._cupy.get_default_memory_pool(), what)())
+
+
+def memory_allocated(device: object = None) -> int:
+    """Bytes of GPU memory held by arrays now (CuPy's memory pool; 0 without a GPU)."""
+    return _pool_bytes(device, "used_bytes")
+
+
+def memory_reserved(device: object = None) -> int:
+    """Bytes of GPU memory the memory pool holds, in use or cached (0 without a GPU)."""
+    return _pool_bytes(device, "total_bytes")
+
+
+def empty_cache() -> None:
+    """Return the memory pool's cached, unused blocks to the GPU (nothing to do without one)."""
+    if backend.cuda_available():
+        backend._cupy.get_default_memory_pool().free_all_blocks()
 
 
 class amp:  # noqa: N801 - torch's name
