@@ -28,6 +28,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_jacob
 from .jit import jit  # noqa: E402 - trace-and-replay (imports optim and nn lazily)
 from . import amp  # noqa: E402 - torch.amp: GradScaler, autocast (a region only)
 from . import distributions  # noqa: E402 - Normal, Categorical, Bernoulli, Uniform
+from . import special  # noqa: E402 - torch.special's names
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402
 from .methods.conversion import *
 from .methods.extras import *

@@ -154,11 +154,17 @@ class ExtraMethods:
         return (p / (1.0 - p)).log()
 
     def sinc(self) -> Tensor:
-        """``sin(pi x) / (pi x)``, 1 at 0 (gradient 0 there, as torch)."""
+        """``sin(pi x) / (pi x)``, 1 at 0 (gradient 0 there, as torch). Near 0 (``|pi x| <
+        1e-3``) its Taylor series ``1 - s^2/6 + s^4/120``: the quotient's gradient
+        ``cos(s)/s - sin(s)/s^2`` overflows there (-inf at x = 1e-300, where it is ~0)."""
+        from ..tensor_ops import where as where3
+
         x = _float(self)
-        zero = x.data == 0
-        safe = where_const(~zero, x, 1.0) * math.pi
-        return where_const(~zero, safe.sin() / safe, 1.0)
+        small = _xp(x).abs(x.data) * math.pi < 1e-3
+        safe = where_const(~small, x, 1.0) * math.pi
+        s2 = (x * math.pi) ** 2
+        series = 1.0 - s2 / 6.0 + s2 * s2 / 120.0
+        return where3(x._const(small), series, safe.sin() / safe)
 
     def _fpick(self, other: Any, op: str) -> Tensor:
         from ..tensor_ops import where as where3

@@ -88,7 +88,8 @@ _INPLACE = [
     "sigmoid", "relu", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
     "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "exp2",
     "expm1", "log2", "log10", "log1p", "rsqrt", "reciprocal", "square", "sign", "sgn", "floor",
-    "ceil", "round", "trunc", "fix", "frac", "erf", "erfc", "erfinv", "clamp", "clip",
+    "ceil", "round", "trunc", "fix", "frac", "erf", "erfc", "erfinv", "lgamma", "digamma",
+    "polygamma", "mvlgamma", "clamp", "clip",
     "clamp_min", "clamp_max", "nan_to_num", "pow", "fmod", "remainder", "floor_divide",
     "divide", "true_divide", "lerp", "hypot", "eq", "ne", "lt", "le", "gt", "ge", "greater",
     "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or",
@@ -135,6 +136,8 @@ _FUNCTIONS = {
     "reciprocal": "1 / x.", "square": "x * x.", "sign": "The sign, -1, 0 or 1.",
     "sgn": "The sign (sign for real tensors).", "erf": "The error function.",
     "erfc": "The complementary error function.", "erfinv": "The inverse error function.",
+    "lgamma": "log |Gamma(x)|.", "digamma": "d/dx lgamma(x).",
+    "mvlgamma": "mvlgamma(input, p): the multivariate log-gamma.",
     "negative": "-x.", "absolute": "|x|.",
     "floor": "Round down.", "ceil": "Round up.", "round": "Round half to even (decimals=).",
     "trunc": "Round toward zero.", "fix": "Alias of trunc.", "frac": "x - trunc(x).",
@@ -220,5 +223,11 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa
     return f(input, threshold, value)
 
 
+def polygamma(n: int, input: Any) -> Tensor:  # noqa: A002
+    """The n-th derivative of digamma, in torch's argument order (the order first)."""
+    return _as_tensor(input, ()).polygamma(n)
+
+
 __all__: list[str] = (list(_FUNCTIONS) + [n + "_" for n in _FUNCTIONS_INPLACE]
-                      + ["selu", "celu", "threshold", "selu_", "celu_", "threshold_"])
+                      + ["selu", "celu", "threshold", "selu_", "celu_", "threshold_",
+                         "polygamma"])

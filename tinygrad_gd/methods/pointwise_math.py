@@ -10,11 +10,13 @@ dtype, rounding keeps integers as they are, floor division and modulo of integer
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import backend
+from ..ops import gamma as G
 from ..ops import special as S
 
 if TYPE_CHECKING:
@@ -170,6 +172,39 @@ class MathMethods:
         0.476936276204
         """
         return S.Erfinv.apply(self._as_float())
+
+    def lgamma(self) -> Tensor:
+        """log |Gamma(x)| (inf at 0, -1, -2, ...); its gradient is ``digamma``.
+
+        >>> import tinygrad_gd as tg
+        >>> round(tg.tensor(0.5, dtype="float64").lgamma().item(), 12)    # log sqrt(pi)
+        0.572364942925
+        """
+        return G.Lgamma.apply(self._as_float())
+
+    def digamma(self) -> Tensor:
+        """The derivative of ``lgamma`` (psi); its gradient is ``polygamma(1, x)``."""
+        return G.Digamma.apply(self._as_float())
+
+    def polygamma(self, n: int) -> Tensor:
+        """The n-th derivative of ``digamma`` (``n = 0``: digamma itself)."""
+        n = G.check_order(n)
+        x = self._as_float()
+        return G.Digamma.apply(x) if n == 0 else G.Polygamma.apply(x, n=n)
+
+    def mvlgamma(self, p: int) -> Tensor:
+        """The multivariate log-gamma of dimension ``p``: ``p(p-1)/4 log(pi) + sum_j
+        lgamma(x - j/2)`` for ``j < p`` (every element must exceed ``(p - 1) / 2``)."""
+        if isinstance(p, bool) or not isinstance(p, int) or p < 1:
+            raise ValueError(f"mvlgamma: p must be a positive int, got {p!r}")
+        x = self._as_float()
+        if not bool((x > (p - 1) / 2).all().item()):
+            raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = "
+                             f"{(p - 1) / 2}")
+        total = x.lgamma()
+        for j in range(1, p):
+            total = total + (x - j / 2).lgamma()
+        return total + p * (p - 1) / 4 * math.log(math.pi)
 
     def logaddexp(self, other: Any) -> Tensor:
         """log(e^self + e^other) without overflow."""
