@@ -20,8 +20,12 @@ import numpy as np
 from .. import backend
 from ..autograd import no_grad
 from ..autograd.engine import clear_grad
-from ..autograd.hooks import RemovableHandle, _HookDict, add_hook
+from ..autograd.grad_mode import _GradMode
+from ..autograd.hooks import RemovableHandle, _HookDict
 from ..tensor import Tensor
+from . import module_hooks as _bw
+from .module_hooks import BackwardHookMethods
+from .module_hooks import register as _register
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys"]
 
@@ -80,7 +84,7 @@ def _check_name(name: Any, what: str, owner: Module, registry: str) -> None:
         raise KeyError(f"attribute '{name}' already exists")
 
 
-class Module:
+class Module(BackwardHookMethods):
     """Base class of layers and models: subclass it, assign layers in ``__init__``, write
     ``forward``; calling the module runs ``forward``.
 
@@ -117,7 +121,8 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         d = self.__dict__
         try:
-            if d.get("_forward_pre_hooks") or d.get("_forward_hooks"):
+            if (d.get("_forward_pre_hooks") or d.get("_forward_hooks")
+                    or d.get("_backward_hooks") or d.get("_backward_pre_hooks")):
                 return self._call_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
         except (AttributeError, TypeError, NotImplementedError) as exc:
@@ -146,11 +151,16 @@ class Module:
                 result = fn(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward = self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")
+        if backward and _GradMode.enabled:
+            args, state = _bw.wrap_inputs(self, args)
         output = self.forward(*args, **kwargs)
         for fn, with_kwargs in list(self._forward_hooks.values()):
             result = fn(self, args, kwargs, output) if with_kwargs else fn(self, args, output)
             if result is not None:
                 output = result
+        if backward and _GradMode.enabled:
+            output = _bw.wrap_outputs(state, output)
         return output
 
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
@@ -569,16 +579,6 @@ class Module:
             else:
                 body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
-
-
-def _register(hooks: dict, entry: Any, prepend: bool) -> RemovableHandle:
-    """Add a module hook, first in call order when ``prepend``."""
-    handle = add_hook(hooks, entry)
-    if prepend:
-        items = list(hooks.items())
-        hooks.clear()
-        hooks.update([items[-1], *items[:-1]])
-    return handle
 
 
 def _swap(t: Tensor, new: Tensor) -> None:
