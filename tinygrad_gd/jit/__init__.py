@@ -194,10 +194,11 @@ def _device_helpers() -> list[tuple[Any, str]]:
     """The library's functions that take one way on NumPy arrays and another on CuPy's (SciPy
     or ``np.frompyfunc`` on the host, ``cupyx`` on a GPU): a GPU trace records each as one call,
     so the replay calls it on CuPy arrays and it takes its GPU way."""
-    from ..ops import special
+    from ..ops import gamma, special
 
     return [(backend, "erf"), (backend, "scatter_add"), (backend, "sliding_windows"),
-            (special, "erfc_array"), (special, "erfinv_array")]
+            (special, "erfc_array"), (special, "erfinv_array"), (gamma, "lgamma_array"),
+            (gamma, "digamma_array"), (gamma, "polygamma_array")]
 
 
 def _whole(tr: _Trace, orig: Any) -> Any:
