@@ -117,6 +117,11 @@ class Distribution:
                              f"to be within the support ({support}) of the distribution "
                              f"{self!r}, but found invalid values:\n{value}")
 
+    def _support(self, values: Tensor, expand: bool) -> Tensor:
+        """``values`` (the support) shaped ``(K,) + batch_shape``, or ``(K, 1, ...)``."""
+        values = values.reshape(-1, *((1,) * len(self._batch_shape)))
+        return values.expand(values.shape[0], *self._batch_shape) if expand else values
+
     def perplexity(self) -> Tensor:
         """``exp(entropy)``."""
         return self.entropy().exp()
@@ -252,9 +257,8 @@ class Categorical(Distribution):
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         """Every category, shaped ``(K,) + batch_shape`` (``(K, 1, ...)`` without expand)."""
-        values = creation.arange(self._num_events, device=self.probs.device)
-        values = values.reshape(-1, *((1,) * len(self._batch_shape)))
-        return values.expand(self._num_events, *self._batch_shape) if expand else values
+        return self._support(creation.arange(self._num_events, device=self.probs.device),
+                             expand)
 
 
 class Bernoulli(Distribution):
@@ -309,9 +313,8 @@ class Bernoulli(Distribution):
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         """``[0, 1]`` shaped ``(2,) + batch_shape`` (``(2, 1, ...)`` without expand)."""
-        values = creation.tensor([0.0, 1.0], dtype=self.probs.dtype, device=self.probs.device)
-        values = values.reshape(-1, *((1,) * len(self._batch_shape)))
-        return values.expand(2, *self._batch_shape) if expand else values
+        return self._support(creation.tensor([0.0, 1.0], dtype=self.probs.dtype,
+                                             device=self.probs.device), expand)
 
 
 class Uniform(Distribution):
