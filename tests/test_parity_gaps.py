@@ -450,3 +450,14 @@ def test_get_worker_info_is_none_in_the_loading_process():
     from tinygrad_gd.utils.data import get_worker_info
 
     assert get_worker_info() is None
+
+
+def test_an_int_outside_an_integer_tensors_range_wraps_as_torchs():
+    torch = pytest.importorskip("torch")
+    for op in (lambda t: t - 3, lambda t: t + 300, lambda t: t * -1, lambda t: t < -3,
+               lambda t: t == -6):
+        ours = op(tg.tensor([250, 3], dtype=tg.uint8))
+        theirs = op(torch.tensor([250, 3], dtype=torch.uint8))
+        assert ours.tolist() == theirs.tolist()
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    assert (tg.tensor([1], dtype=tg.int8) + 200).tolist() == [-55]

@@ -293,7 +293,14 @@ _SCALARS: dict[tuple, Array] = {}
 def device_scalar(value: Any, dtype: np.dtype, device: str) -> Array:
     """A 0-d array of ``value`` on ``device``; on a GPU cached per value, dtype and device, so a
     Python scalar in an op (``x * 0.5``, ``mean``'s ``1/n``) is copied to the GPU once, not on
-    every call. The cached arrays are only ever read: ops never write their operands."""
+    every call. The cached arrays are only ever read: ops never write their operands.
+
+    A Python int outside an integer dtype's range wraps around, as torch's C cast does
+    (``uint8_tensor - 3``); NumPy 2 would raise OverflowError."""
+    if dtype.kind in "iu" and isinstance(value, int) and not isinstance(value, bool):
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            value = np.array(value, dtype=np.int64).astype(dtype).item()
     if device == "cpu":
         return np.asarray(value, dtype=dtype)
     # -0.0 == 0.0 and 1 == True hash alike: the sign of a zero is part of the key; NaN is not
