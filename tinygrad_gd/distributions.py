@@ -237,14 +237,12 @@ class Categorical(Distribution):
     def log_prob(self, value: Any) -> Tensor:
         """``log p(value)`` for category indices ``value`` (broadcast against the batch)."""
         value = value if isinstance(value, Tensor) else creation.tensor(value)
+        ok = (value >= 0) & (value < self._num_events)
         if value.dtype.kind not in "iu":
-            if not bool((value == value.round()).all().item()):
-                self._check_value(value, value == value.round(),
-                                  f"IntegerInterval(lower_bound=0, "
-                                  f"upper_bound={self._num_events - 1})")
-            value = value.long()
-        self._check_value(value, (value >= 0) & (value < self._num_events),
-                          f"IntegerInterval(lower_bound=0, upper_bound={self._num_events - 1})")
+            ok = ok & (value == value.round())
+        self._check_value(value, ok, f"IntegerInterval(lower_bound=0, "
+                                     f"upper_bound={self._num_events - 1})")
+        value = value.long()
         shape = np.broadcast_shapes(tuple(value.shape), self._batch_shape)
         logits = self.logits.expand(*shape, self._num_events)
         index = value.expand(*shape).unsqueeze(-1)

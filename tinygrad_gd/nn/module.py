@@ -151,15 +151,16 @@ class Module(BackwardHookMethods):
                 result = fn(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        backward = self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks")
-        if backward and _GradMode.enabled:
+        hooked = _GradMode.enabled and bool(self.__dict__.get("_backward_hooks")
+                                            or self.__dict__.get("_backward_pre_hooks"))
+        if hooked:
             args, state = _bw.wrap_inputs(self, args)
         output = self.forward(*args, **kwargs)
         for fn, with_kwargs in list(self._forward_hooks.values()):
             result = fn(self, args, kwargs, output) if with_kwargs else fn(self, args, output)
             if result is not None:
                 output = result
-        if backward and _GradMode.enabled:
+        if hooked:
             output = _bw.wrap_outputs(state, output)
         return output
 

@@ -143,16 +143,18 @@ class CrossEntropy(Primitive):
         # softmax - onehot, kept for the backward pass (reusing the exponentials' memory)
         e /= total
         e[rows, target] -= 1
-        self.delta = e
+        self.delta, self.scale = e, 1.0
         return loss.astype(x.dtype, copy=False)
 
+    def _delta(self):
+        """``scale * (softmax - onehot)`` as a differentiable node."""
+        return CEGrad.apply(self.inputs[0], delta=self.delta, scale=self.scale)
+
     def jvp(self, ta, *rest):
-        delta = CEGrad.apply(self.inputs[0], delta=self.delta)
-        return Sum.apply(delta * ta, axes=(1,), keepdims=False)
+        return Sum.apply(self._delta() * ta, axes=(1,), keepdims=False)
 
     def backward(self, g):
-        delta = CEGrad.apply(self.inputs[0], delta=self.delta)
-        return delta * g.reshape(-1, 1), None
+        return self._delta() * g.reshape(-1, 1), None
 
 
 class CrossEntropyMean(CrossEntropy):
@@ -165,16 +167,15 @@ class CrossEntropyMean(CrossEntropy):
         loss = super().forward(x, target)
         m = x.shape[0]
         self.delta /= m
+        self.scale = 1.0 / m
         # divided (not times 1/M), as mean's rounding
         return backend.xp_of(x).asarray(loss.sum() / m, dtype=x.dtype)
 
     def jvp(self, ta, *rest):
-        delta = CEGrad.apply(self.inputs[0], delta=self.delta, scale=1.0 / self.inputs[0].shape[0])
-        return Sum.apply(delta * ta, axes=(0, 1), keepdims=False)
+        return Sum.apply(self._delta() * ta, axes=(0, 1), keepdims=False)
 
     def backward(self, g):
-        delta = CEGrad.apply(self.inputs[0], delta=self.delta, scale=1.0 / self.inputs[0].shape[0])
-        return delta * g, None
+        return self._delta() * g, None
 
 
 class CEGrad(Primitive):

@@ -13,8 +13,6 @@ import math
 import weakref
 from typing import Any
 
-import numpy as np
-
 from .. import backend
 from ..tensor import Tensor
 from .optimizer import Optimizer, Params, _check_range, _zeros_like
@@ -73,7 +71,6 @@ class _FirstOrder(Optimizer):
 
     def _update(self, group: dict[str, Any]) -> None:
         maximize = group.get("maximize", False)
-        update = self._update_param
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -82,16 +79,11 @@ class _FirstOrder(Optimizer):
             if g.shape != p.data.shape:
                 raise ValueError(f"{type(self).__name__}: a gradient of shape {g.shape} for a "
                                  f"parameter of shape {p.data.shape}")
-            if p._device == "cpu":  # (no device to enter: three calls a parameter saved)
+            xp = backend.xp_of(p.data)
+            with backend.on_device(p._device):  # on GPU N, every kernel runs there
                 if maximize:
-                    g = np.negative(g, out=self._tmp(p, 2))
-                update(p, g, np, group)
-            else:
-                xp = backend.xp_of(p.data)
-                with backend.on_device(p._device):  # on GPU N, every kernel runs there
-                    if maximize:
-                        g = xp.negative(g, out=self._tmp(p, 2))
-                    update(p, g, xp, group)
+                    g = xp.negative(g, out=self._tmp(p, 2))
+                self._update_param(p, g, xp, group)
             p._version[0] += 1  # in place: a graph that saved p must notice
 
     def _update_param(self, p: Tensor, g: Any, xp: Any, group: dict[str, Any]) -> None:

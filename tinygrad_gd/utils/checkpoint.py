@@ -27,6 +27,7 @@ one segment, at the price of a second forward pass per segment.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
 from collections.abc import Callable, Sequence
@@ -138,14 +139,6 @@ class _Checkpoint(Function):
         return (None,) + tuple(by_id.get(id(w)) for w in wrt)
 
 
-class _NoContext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-
 def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None,
                context_fn: Callable | None = None, determinism_check: str = "default",
                debug: bool = False, preserve_rng_state: bool = True, early_stop: bool = True,
@@ -159,8 +152,8 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     if determinism_check not in ("default", "none"):
         raise ValueError(f"checkpoint: determinism_check must be 'default' or 'none', got "
                          f"{determinism_check!r}")
-    first_ctx, recompute_ctx = context_fn() if context_fn is not None else (_NoContext(),
-                                                                            _NoContext())
+    first_ctx, recompute_ctx = (context_fn() if context_fn is not None
+                                else (contextlib.nullcontext(), contextlib.nullcontext()))
     if not is_grad_enabled():
         with first_ctx:
             return function(*args, **kwargs)
